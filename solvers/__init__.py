@@ -1,0 +1,1 @@
+"""Solvers for the two-species Newtonian interaction system: exact particles and continuum schemes."""

@@ -1,0 +1,5 @@
+import matplotlib
+import numpy as np
+
+matplotlib.use("agg")
+np.seterr(all="raise")
