@@ -1,4 +1,5 @@
-"""Command line: ``python -m compare SUBCOMMAND ...``.
+"""Command line: ``python -m compare SUBCOMMAND ...``; without arguments, the validation study of
+the default case (``python -m compare validate overlap --out results``).
 
 Each subcommand builds its run from a case, writes the Dataset atomically to NetCDF and prints a
 one-line summary. Bad input ends with ``error: <one line>`` and exit status 2, never a traceback.
@@ -56,6 +57,47 @@ def _cmd_continuum(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_ints(text: str) -> list[int]:
+    try:
+        return [_positive_int(part) for part in text.split(",") if part.strip()]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from compare.validate import validate
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    command = " ".join(["python -m compare", *args.argv])
+    _, text = validate(
+        args.case, out=args.out, Ns=args.N, cells=args.cells, T=args.T, nt=args.nt, placement=args.placement,
+        reference=args.reference, command=command, progress=progress,
+    )
+    print(text)
+    print(f"results in {args.out}/ (study.nc, summary.md, figures)")
+    return 0
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    from compare.validate import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
+
+    v = sub.add_parser("validate", help="convergence study of a case: NetCDF, figures, summary.md, table")
+    v.add_argument("case", nargs="?", default=DEFAULT_CASE, help=f"case name or TOML path (default {DEFAULT_CASE})")
+    v.add_argument("--N", type=_positive_ints, default=list(DEFAULT_NS), help="particle numbers, e.g. 100,200,400")
+    v.add_argument("--cells", type=_positive_int, default=DEFAULT_CELLS, help="cells of the fv2 reference")
+    v.add_argument("--T", type=_positive_float, default=None, help="final time (overrides the case)")
+    v.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
+    v.add_argument("--placement", choices=("right", "mid"), default="right", help="atomisation of the initial data")
+    v.add_argument(
+        "--reference", choices=("auto", "exact", "fv2"), default="auto",
+        help="exact solution (disjoint supports, before contact), fv2, or auto: exact where it exists",
+    )
+    v.add_argument("--out", default="results", help="output directory")
+    v.set_defaults(func=_cmd_validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m compare",
@@ -86,15 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cfl", type=_positive_float, default=0.45, help="CFL number of the finite-volume schemes")
     c.add_argument("--out", default="continuum.nc", help="output NetCDF file")
     c.set_defaults(func=_cmd_continuum)
+
+    _add_validate(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args = parser.parse_args(["validate"])
+    args.argv = argv
     try:
         return args.func(args)
     except InputError as exc:

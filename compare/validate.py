@@ -1,0 +1,172 @@
+"""The validation job: a convergence study of a case, its figures, a table and a markdown summary.
+
+``validate(case, out=DIR, ...)`` runs ``compare.study.run_study``, writes ``DIR/study.nc`` (via
+``compare.io.write_dataset``), the figures of ``compare.plots`` (trajectories from a small particle
+run, ``TRAJECTORY_N`` particles per species) and ``DIR/summary.md``, and returns the study and the
+text table that ``python -m compare validate`` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+from compare.cases import Case, load_case
+from compare.io import write_dataset
+from compare.particle_run import run_particles
+from compare.plots import make_figures
+from compare.study import METRICS, Progress, run_study
+from solvers.errors import InputError
+
+__all__ = ["DEFAULT_CASE", "DEFAULT_NS", "TRAJECTORY_N", "table", "validate"]
+
+DEFAULT_CASE = "overlap"
+DEFAULT_NS = (100, 200, 400, 800, 1600)
+DEFAULT_CELLS = 8000
+TRAJECTORY_N = 12
+TRAJECTORY_NT = 400
+TABLE_METRICS = (("w1_emp", "sup W1"), ("w2_emp", "sup W2"), ("weak_residual", "weak res."))
+
+
+def _rates(N: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Observed orders between consecutive N: ``-log(e_{k+1}/e_k) / log(N_{k+1}/N_k)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.diff(np.log(err)) / np.diff(np.log(N))
+
+
+def table(study: xr.Dataset) -> str:
+    """Plain-text table: N, sup-in-time W1 and W2 errors of the empirical measures (max over species),
+    the weak-form residual, each with the order against the previous N; last row the least-squares
+    order with its standard error."""
+    N = study["N"].values.astype(float)
+    columns = [(study["sup_err"].sel(metric=m).values, label, m) for m, label in TABLE_METRICS]
+    head = f"{'N':>6}" + "".join(f"  {label:>10} {'rate':>5}" for _, label, _ in columns)
+    lines = [head]
+    for k, n in enumerate(study["N"].values):
+        row = f"{n:>6d}"
+        for err, _, _ in columns:
+            rate = _rates(N, err)[k - 1] if k else np.nan
+            row += f"  {err[k]:>10.3e} {rate:>5.2f}" if k else f"  {err[k]:>10.3e} {'':>5}"
+        lines.append(row)
+    fit = f"{'order':>6}"
+    for _, _, m in columns:
+        text = f"{float(study['order'].sel(metric=m)):.3f}±{float(study['order_se'].sel(metric=m)):.3f}"
+        fit += f"  {text:>16}"
+    lines.append(fit)
+    return "\n".join(lines)
+
+
+def _markdown_table(study: xr.Dataset) -> str:
+    N = study["N"].values
+    names = list(METRICS)
+    lines = ["| N | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
+    for k, n in enumerate(N):
+        lines.append(f"| {n} | " + " | ".join(f"{float(study['sup_err'].sel(metric=m)[k]):.3e}" for m in names) + " |")
+    orders = [f"{float(study['order'].sel(metric=m)):.3f} ± {float(study['order_se'].sel(metric=m)):.3f}" for m in names]
+    lines.append("| order | " + " | ".join(orders) + " |")
+    limited = ["ref.-limited" if bool(study["reference_limited"].sel(metric=m)) else "" for m in names]
+    if any(limited):
+        lines.append("| | " + " | ".join(limited) + " |")
+    return "\n".join(lines)
+
+
+def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) -> str:
+    """The ``summary.md`` of a validation run (figures linked relative to it)."""
+    a = study.attrs
+    config = json.loads(a["config"])
+    ref_err = ", ".join(
+        f"{m} {float(v):.2e}" for m, v in zip(study["ref_metric"].values, study["reference_error"].values, strict=True)
+    )
+    lemma = bool(study["lemma51_holds"].all())
+    prop = bool(study["prop52_holds"].all())
+    sup_max = float(study["sup_max_increase"].max())
+    sup_sum = float(study["sup_sum_increase"].max())
+    mixing = study["mixing_w1"].isel(t=-1).values
+    lines = [
+        f"# Validation of case `{a['case']}`",
+        "",
+        a["description"],
+        "",
+        f"Reproduce: `{command}`",
+        "",
+        f"- T = {a['T']:g}, {a['nt']} output intervals, placement `{a['placement']}`, N = {config['Ns']}.",
+        f"- Reference: {a['reference']}; estimated reference error (max over time): {ref_err}.",
+        f"- Wall time of the study: {a['wall_time_s']:.1f} s.",
+        "",
+        "## Sup-in-time errors and observed orders",
+        "",
+        "Errors of the empirical measures (`*_emp`) and of the piecewise-constant reconstructions "
+        "(`*_rec`, N particles bound N - 1 cells of mass 1/(N - 1)), the supremum over the output times "
+        "and the two species; `order` is p in error ~ C N^-p, least squares on log-log data, ± its "
+        "standard error. `ref.-limited`: the reference's own error exceeds "
+        "10 % of the error at the largest N, so that order is not a property of the particles.",
+        "",
+        _markdown_table(study),
+        "",
+        "## Checks of the paper",
+        "",
+        f"- Lemma 5.1, W1(rho^N, rho~^N) <= (x_N - x_1)/(2(N - 1)) at every output time: "
+        f"{'holds' if lemma else 'VIOLATED'} for every N.",
+        f"- Proposition 5.2, sum over species of ||rho~^N||_m^m non-increasing (m = "
+        f"{', '.join(str(m) for m in study['m_norm'].values)}): {'holds' if prop else 'VIOLATED'} "
+        f"(largest relative increase {float(study['prop52_max_increase'].max()):.2e}).",
+        f"- m = inf: largest relative increase between outputs of max(sup rho~, sup eta~): {sup_max:.2e}; "
+        f"of sup rho~ + sup eta~: {sup_sum:.2e}.",
+        "",
+        "## Beyond the paper",
+        "",
+        f"- Time of the final state x_i = y_i: t_final ~ {a['t_final_constant']:.3g} N^{a['t_final_power']:.3f} "
+        f"(± {a['t_final_power_se']:.3f}); t_final = "
+        + ", ".join(f"{v:.3g}" for v in study["t_final"].values)
+        + f" for N = {', '.join(str(n) for n in study['N'].values)} (the paper's bound is O(N^3)).",
+        f"- Mixing, W1(rho^N, eta^N) at T: " + ", ".join(f"{v:.3e}" for v in mixing)
+        + f"; reference {float(study['mixing_w1_ref'].isel(t=-1)):.3e}.",
+        "",
+        "## Figures",
+        "",
+    ]
+    lines += [f"![{name}]({path.name})" for name, path in figures.items()]
+    return "\n".join(lines) + "\n"
+
+
+def validate(
+    case: Case | str | Path = DEFAULT_CASE,
+    *,
+    out: str | Path = "results",
+    Ns: Sequence[int] = DEFAULT_NS,
+    cells: int = DEFAULT_CELLS,
+    T: float | None = None,
+    nt: int = 40,
+    placement: Literal["right", "mid"] = "right",
+    reference: Literal["auto", "exact", "fv2"] = "auto",
+    command: str = "python -m compare",
+    progress: Progress = lambda line: None,
+) -> tuple[xr.Dataset, str]:
+    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``.
+
+    Returns the study Dataset and the text table (see ``table``).
+    """
+    case = case if isinstance(case, Case) else load_case(case)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output {out} exists and is not a directory; pass a directory path with --out")
+    start = time.perf_counter()
+    study = run_study(case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, progress=progress)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory {out}: {exc.strerror}; pass a writable --out") from None
+    write_dataset(study, out / "study.nc")
+    progress(f"study written to {out / 'study.nc'}")
+    run = run_particles(case, N=TRAJECTORY_N, T=study.attrs["T"], nt=TRAJECTORY_NT, placement=placement)
+    figures = make_figures(study, run, out)
+    progress(f"{len(figures)} figures written to {out}")
+    (out / "summary.md").write_text(summary_markdown(study, figures, command), encoding="utf-8")
+    progress(f"summary written to {out / 'summary.md'} ({time.perf_counter() - start:.1f} s in all)")
+    return study, table(study)

@@ -1,0 +1,492 @@
+"""Initial densities of the cases: exact pdf, CDF and quantile, atomisation and cell averages.
+
+Every density is normalised to unit mass. Notation: ``F(x) = rho((-inf, x])`` is the cumulative
+distribution and ``Q(s) = inf{x : F(x) >= s}`` its left-continuous pseudo-inverse (quantile), with
+``Q(0) = min supp`` (the paper's ``xbar_0``) by convention.
+
+Kinds (each a TOML-like table with a ``kind`` key, see ``density_from_spec``):
+
+- ``uniform`` (``a``, ``b``): the indicator of [a, b] divided by b - a.
+- ``piecewise_constant`` (``edges``, ``values``): ``values[k]`` on [edges[k], edges[k+1]), zero
+  outside; the pdf is right-continuous.
+- ``piecewise_linear`` (``nodes``, ``values``): the linear interpolant of ``values`` on
+  [nodes[0], nodes[-1]], zero outside (jumps at the ends are allowed); the CDF is piecewise
+  quadratic and its quantile is the stable root of that quadratic.
+- ``bump`` (``center``, ``radius``): ``35 / (32 R) (1 - r^2)^3`` with ``r = (x - center) / R``,
+  ``|r| <= 1``: a C^2 compactly supported profile. With ``t = (1 + r) / 2`` its CDF is the
+  regularised incomplete beta function ``I_t(4, 4) = t^4 (35 - 84 t + 70 t^2 - 20 t^3)``.
+- ``sum`` (``parts``): a list of such tables, each with an extra positive ``weight``; the density is
+  ``sum_k weight_k rho_k / sum_k weight_k``.
+
+Quantiles without a closed form (``bump``, ``sum``) are computed by vectorised bisection on the
+exact CDF down to an absolute tolerance of a few ulps of the support's scale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+from numpy.polynomial import Polynomial
+
+from solvers.errors import DensityError
+
+__all__ = [
+    "Density",
+    "Uniform",
+    "PiecewiseConstant",
+    "PiecewiseLinear",
+    "Bump",
+    "Sum",
+    "KINDS",
+    "density_from_spec",
+    "atomise",
+    "cell_averages",
+]
+
+
+def _as_output(values: np.ndarray, like: Any) -> np.ndarray:
+    """Return ``values`` with the shape of ``like`` (0-d input gives a numpy scalar)."""
+    return values[()] if np.ndim(like) == 0 else values
+
+
+class Density(ABC):
+    """A probability density on the line with exact CDF.
+
+    Attributes: ``support`` (convex hull of the support), ``breakpoints`` (sorted points where the
+    pdf is not smooth, including the support ends; between two consecutive breakpoints the pdf is a
+    polynomial, so Gauss quadrature there is exact), ``spec`` (the canonical table that rebuilds the
+    density through ``density_from_spec``) and ``max_density`` (the supremum of the pdf).
+    """
+
+    support: tuple[float, float]
+    breakpoints: np.ndarray
+    spec: dict[str, Any]
+
+    def pdf(self, x: Any) -> np.ndarray:
+        """Density at ``x`` (vectorised)."""
+        with np.errstate(under="ignore"):
+            return _as_output(self._pdf(np.asarray(x, dtype=float)), x)
+
+    def cdf(self, x: Any) -> np.ndarray:
+        """Exact cumulative distribution ``F(x)`` (vectorised)."""
+        with np.errstate(under="ignore"):
+            return _as_output(self._cdf(np.asarray(x, dtype=float)), x)
+
+    @abstractmethod
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
+        """Density at the points of the float array ``x``."""
+
+    @abstractmethod
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        """``F`` at the points of the float array ``x``."""
+
+    @abstractmethod
+    def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
+        """The pdf on (a, b), an interval free of breakpoints, as a polynomial in u in [-1, 1],
+        where ``x = (a + b) / 2 + u (b - a) / 2``."""
+
+    def quantile(self, s: Any) -> np.ndarray:
+        """``Q(s) = inf{x : F(x) >= s}`` for s in [0, 1] (vectorised), ``Q(0) = min supp``."""
+        s_arr = _check_levels(s)
+        with np.errstate(under="ignore"):
+            return _as_output(self._quantile(s_arr), s)
+
+    def _quantile(self, s: np.ndarray) -> np.ndarray:
+        """Bisection on the exact CDF keeping ``F(hi) >= s > F(lo)``; returns ``hi``
+        (and exactly the support ends for s = 0 and s = 1)."""
+        lo_end, hi_end = self.support
+        lo = np.full(s.shape, lo_end)
+        hi = np.full(s.shape, hi_end)
+        tol = 4.0 * np.finfo(float).eps * max(abs(lo_end), abs(hi_end), hi_end - lo_end)
+        active = s > 0.0
+        while np.any(active & (hi - lo > tol)):
+            mid = 0.5 * (lo + hi)
+            above = self._cdf(mid) >= s
+            hi = np.where(above, mid, hi)
+            lo = np.where(above, lo, mid)
+        return np.where(active, np.where(s < 1.0, hi, hi_end), lo_end)
+
+    @cached_property
+    def max_density(self) -> float:
+        """``sup pdf``: the maximum of the polynomial pieces at their ends and critical points
+        (one small polynomial per piece; the single-kind densities override it in closed form)."""
+        best = 0.0
+        with np.errstate(under="ignore"):
+            for a, b in zip(self.breakpoints[:-1], self.breakpoints[1:]):
+                p = self._pdf_polynomial(float(a), float(b))
+                roots = p.deriv().roots() if p.degree() > 1 else np.empty(0)
+                real = roots.real[(np.abs(roots.imag) < 1e-12) & (np.abs(roots.real) < 1.0)]
+                best = max(best, float(np.max(p(np.concatenate(([-1.0, 1.0], real))))))
+        return best
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec})"
+
+
+class Uniform(Density):
+    """``1 / (b - a)`` on [a, b]."""
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.b = float(a), float(b)
+        self.support = (self.a, self.b)
+        self.breakpoints = np.array([self.a, self.b])
+        self.spec = {"kind": "uniform", "a": self.a, "b": self.b}
+
+    @cached_property
+    def max_density(self) -> float:
+        return 1.0 / (self.b - self.a)
+
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
+        return np.where((x >= self.a) & (x < self.b), 1.0 / (self.b - self.a), 0.0)
+
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((x - self.a) / (self.b - self.a), 0.0, 1.0)
+
+    def _quantile(self, s: np.ndarray) -> np.ndarray:
+        return np.minimum(self.a + s * (self.b - self.a), self.b)
+
+    def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
+        inside = self.a <= 0.5 * (a + b) < self.b
+        return Polynomial([1.0 / (self.b - self.a) if inside else 0.0])
+
+
+class PiecewiseConstant(Density):
+    """``values[k] / mass`` on [edges[k], edges[k+1]), zero outside."""
+
+    def __init__(self, edges: Sequence[float], values: Sequence[float]) -> None:
+        self.edges = np.asarray(edges, dtype=float)
+        raw = np.asarray(values, dtype=float)
+        masses = raw * np.diff(self.edges)
+        mass = float(masses.sum())
+        self.values = raw / mass
+        self.cum = np.concatenate(([0.0], np.cumsum(masses) / mass))
+        self.cum[-1] = 1.0
+        positive = np.flatnonzero(masses > 0)
+        self.support = (float(self.edges[positive[0]]), float(self.edges[positive[-1] + 1]))
+        self.breakpoints = self.edges.copy()
+        self.spec = {"kind": "piecewise_constant", "edges": self.edges.tolist(), "values": raw.tolist()}
+
+    @cached_property
+    def max_density(self) -> float:
+        return float(self.values.max())
+
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
+        k = np.searchsorted(self.edges, x, side="right") - 1
+        inside = (k >= 0) & (k < self.values.size)
+        return np.where(inside, self.values[np.clip(k, 0, self.values.size - 1)], 0.0)
+
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        k = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, self.values.size - 1)
+        f = self.cum[k] + self.values[k] * (x - self.edges[k])
+        return np.clip(np.where(x < self.edges[0], 0.0, f), 0.0, 1.0)
+
+    def _quantile(self, s: np.ndarray) -> np.ndarray:
+        # first k with cum[k] >= s: the point lies in cell k - 1, whose mass is positive
+        k = np.clip(np.searchsorted(self.cum, s, side="left"), 1, self.values.size)
+        x = self.edges[k - 1] + (s - self.cum[k - 1]) / np.where(self.values[k - 1] > 0, self.values[k - 1], 1.0)
+        return np.where(s > 0.0, np.minimum(x, self.edges[k]), self.support[0])
+
+    def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
+        return Polynomial([float(self._pdf(np.array(0.5 * (a + b))))])
+
+
+class PiecewiseLinear(Density):
+    """The linear interpolant of ``values / mass`` at ``nodes``, zero outside [nodes[0], nodes[-1]]."""
+
+    def __init__(self, nodes: Sequence[float], values: Sequence[float]) -> None:
+        self.nodes = np.asarray(nodes, dtype=float)
+        raw = np.asarray(values, dtype=float)
+        h = np.diff(self.nodes)
+        masses = 0.5 * h * (raw[:-1] + raw[1:])
+        mass = float(masses.sum())
+        self.values = raw / mass
+        self.slopes = np.diff(self.values) / h
+        self.cum = np.concatenate(([0.0], np.cumsum(masses) / mass))
+        self.cum[-1] = 1.0
+        positive = np.flatnonzero(masses > 0)
+        self.support = (float(self.nodes[positive[0]]), float(self.nodes[positive[-1] + 1]))
+        self.breakpoints = self.nodes.copy()
+        self.spec = {"kind": "piecewise_linear", "nodes": self.nodes.tolist(), "values": raw.tolist()}
+
+    def _cell(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(np.searchsorted(self.nodes, x, side="right") - 1, 0, self.slopes.size - 1)
+
+    @cached_property
+    def max_density(self) -> float:
+        return float(self.values.max())
+
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
+        k = self._cell(x)
+        f = self.values[k] + self.slopes[k] * (x - self.nodes[k])
+        inside = (x >= self.nodes[0]) & (x < self.nodes[-1])
+        return np.where(inside, np.maximum(f, 0.0), 0.0)
+
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        k = self._cell(x)
+        u = np.clip(x - self.nodes[k], 0.0, self.nodes[k + 1] - self.nodes[k])
+        f = self.cum[k] + u * (self.values[k] + 0.5 * self.slopes[k] * u)
+        return np.clip(np.where(x < self.nodes[0], 0.0, f), 0.0, 1.0)
+
+    def _quantile(self, s: np.ndarray) -> np.ndarray:
+        k = np.clip(np.searchsorted(self.cum, s, side="left"), 1, self.slopes.size) - 1
+        d = np.maximum(s - self.cum[k], 0.0)
+        v0 = self.values[k]
+        disc = np.maximum(v0 * v0 + 2.0 * self.slopes[k] * d, 0.0)
+        denom = v0 + np.sqrt(disc)
+        # root of (slope/2) u^2 + v0 u - d = 0 in the cancellation-free form 2 d / (v0 + sqrt(disc))
+        u = np.where(denom > 0, 2.0 * d / np.where(denom > 0, denom, 1.0), 0.0)
+        x = np.minimum(self.nodes[k] + u, self.nodes[k + 1])
+        return np.where(s > 0.0, x, self.support[0])
+
+    def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
+        mid, half = 0.5 * (a + b), 0.5 * (b - a)
+        if not self.nodes[0] <= mid < self.nodes[-1]:
+            return Polynomial([0.0])
+        k = int(self._cell(np.array(mid)))
+        return Polynomial([self.values[k] + self.slopes[k] * (mid - self.nodes[k]), self.slopes[k] * half])
+
+
+class Bump(Density):
+    """``35 / (32 R) (1 - r^2)^3``, ``r = (x - center) / R`` in [-1, 1]: C^2, compact support."""
+
+    def __init__(self, center: float, radius: float) -> None:
+        self.center, self.radius = float(center), float(radius)
+        self.support = (self.center - self.radius, self.center + self.radius)
+        self.breakpoints = np.array(self.support)
+        self.spec = {"kind": "bump", "center": self.center, "radius": self.radius}
+
+    def _t(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((x - self.support[0]) / (2.0 * self.radius), 0.0, 1.0)
+
+    @cached_property
+    def max_density(self) -> float:
+        return 35.0 / (32.0 * self.radius)
+
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
+        t = self._t(x)
+        return 70.0 / self.radius * (t * (1.0 - t)) ** 3
+
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        # I_t(4, 4) = 1 - I_{1-t}(4, 4): evaluate the short tail on each side, accurate near both ends
+        t = self._t(x)
+        tail = np.minimum(t, 1.0 - t)
+        g = tail**4 * (35.0 + tail * (-84.0 + tail * (70.0 - 20.0 * tail)))
+        return np.where(t <= 0.5, g, 1.0 - g)
+
+    def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
+        mid, half = 0.5 * (a + b), 0.5 * (b - a)
+        if not self.support[0] <= mid <= self.support[1]:
+            return Polynomial([0.0])
+        t = Polynomial([(mid - self.support[0]) / (2.0 * self.radius), half / (2.0 * self.radius)])
+        return 70.0 / self.radius * (t * (1.0 - t)) ** 3
+
+
+class Sum(Density):
+    """``sum_k w_k rho_k / sum_k w_k`` for densities ``rho_k`` with positive weights ``w_k``."""
+
+    def __init__(self, parts: Sequence[Density], weights: Sequence[float]) -> None:
+        self.parts = tuple(parts)
+        w = np.asarray(weights, dtype=float)
+        self.weights = w / w.sum()
+        self.support = (min(p.support[0] for p in self.parts), max(p.support[1] for p in self.parts))
+        self.breakpoints = np.unique(np.concatenate([p.breakpoints for p in self.parts]))
+        self.spec = {
+            "kind": "sum",
+            "parts": [{**p.spec, "weight": float(wk)} for p, wk in zip(self.parts, w)],
+        }
+
+    def _pdf(self, x: np.ndarray) -> np.ndarray:
+        return sum((wk * p._pdf(x) for p, wk in zip(self.parts, self.weights)), np.zeros(x.shape))
+
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
+        f = sum((wk * p._cdf(x) for p, wk in zip(self.parts, self.weights)), np.zeros(x.shape))
+        return np.clip(f, 0.0, 1.0)
+
+    def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
+        return sum((wk * p._pdf_polynomial(a, b) for p, wk in zip(self.parts, self.weights)), Polynomial([0.0]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation of TOML-like tables
+# ---------------------------------------------------------------------------------------------
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "uniform": ("a", "b"),
+    "piecewise_constant": ("edges", "values"),
+    "piecewise_linear": ("nodes", "values"),
+    "bump": ("center", "radius"),
+    "sum": ("parts",),
+}
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}valid: {', '.join(choices)}"
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DensityError(f"{where} must be a number, got {type(value).__name__} {value!r}; pass a finite number")
+    if not math.isfinite(float(value)):
+        raise DensityError(f"{where} is not finite ({value}); pass a finite number")
+    return float(value)
+
+
+def _array(value: Any, where: str, min_len: int) -> np.ndarray:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise DensityError(f"{where} must be an array of numbers, got {type(value).__name__}; pass a list like [0.0, 1.0]")
+    if np.ndim(value) != 1 and len(value) > 0:
+        raise DensityError(f"{where} must be a flat array of numbers; pass a list like [0.0, 1.0]")
+    out = np.array([_number(v, f"{where}[{k}]") for k, v in enumerate(value)], dtype=float)
+    if out.size < min_len:
+        raise DensityError(f"{where} has {out.size} entries; pass at least {min_len}")
+    return out
+
+
+def _increasing(values: np.ndarray, where: str) -> None:
+    bad = np.flatnonzero(np.diff(values) <= 0)
+    if bad.size:
+        k = int(bad[0])
+        raise DensityError(
+            f"{where} must be strictly increasing: {where}[{k}] = {values[k]:g} >= {where}[{k + 1}] = {values[k + 1]:g}; sort them and drop repeats"
+        )
+
+
+def _nonnegative(values: np.ndarray, where: str) -> None:
+    bad = np.flatnonzero(values < 0)
+    if bad.size:
+        k = int(bad[0])
+        raise DensityError(f"{where} must be >= 0: {where}[{k}] = {values[k]:g}; pass non-negative density values")
+
+
+def _positive_mass(mass: float, where: str) -> None:
+    if not mass > 0 or not math.isfinite(mass):
+        raise DensityError(f"{where} has total mass {mass:g}; pass values with positive finite mass")
+
+
+def density_from_spec(spec: Mapping[str, Any], name: str = "density") -> Density:
+    """Build and validate a density from a TOML-like table (see the module docstring for kinds).
+
+    ``name`` prefixes every error message (e.g. ``rho0``). Raises ``DensityError`` with a one-line
+    message for an unknown kind or key (with the closest valid suggestion), a wrong type, a negative
+    or non-finite value, zero mass, unsorted edges/nodes, ``a >= b`` or ``radius <= 0``.
+    """
+    with np.errstate(under="ignore", over="ignore"):
+        return _build(spec, name)
+
+
+def _build(spec: Mapping[str, Any], name: str) -> Density:
+    if not isinstance(spec, Mapping):
+        raise DensityError(f"{name} must be a table with a 'kind' key, got {type(spec).__name__}; pass e.g. {{kind = \"uniform\", a = 0, b = 1}}")
+    if "kind" not in spec:
+        raise DensityError(f"{name} has no 'kind'; add kind = one of {', '.join(KINDS)}")
+    kind = spec["kind"]
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise DensityError(f"{name}: unknown kind {kind!r}; {_suggest(str(kind), list(KINDS))}")
+    where = f"{name}.{{}}"
+    allowed = KINDS[kind]
+    for key in spec:
+        if key != "kind" and key not in allowed:
+            raise DensityError(f"{name}: unknown key {key!r} for kind '{kind}'; {_suggest(str(key), list(allowed))}")
+    for key in allowed:
+        if key not in spec:
+            raise DensityError(f"{name}: missing key '{key}' for kind '{kind}'; add it (keys: {', '.join(allowed)})")
+
+    if kind == "uniform":
+        a, b = _number(spec["a"], where.format("a")), _number(spec["b"], where.format("b"))
+        if not a < b:
+            raise DensityError(f"{name}: uniform needs a < b, got a = {a:g}, b = {b:g}; swap or widen them")
+        if not math.isfinite(b - a):
+            raise DensityError(f"{name}: uniform interval [{a:g}, {b:g}] is too wide for float64; pass a finite width")
+        return Uniform(a, b)
+    if kind == "bump":
+        center = _number(spec["center"], where.format("center"))
+        radius = _number(spec["radius"], where.format("radius"))
+        if not radius > 0:
+            raise DensityError(f"{name}.radius must be > 0, got {radius:g}; pass a positive radius")
+        return Bump(center, radius)
+    if kind in ("piecewise_constant", "piecewise_linear"):
+        grid_key = "edges" if kind == "piecewise_constant" else "nodes"
+        grid = _array(spec[grid_key], where.format(grid_key), 2)
+        values = _array(spec["values"], where.format("values"), 1)
+        expected = grid.size - 1 if kind == "piecewise_constant" else grid.size
+        if values.size != expected:
+            raise DensityError(
+                f"{name}.values has {values.size} entries but {grid_key} has {grid.size}; pass {expected} values"
+            )
+        _increasing(grid, where.format(grid_key))
+        _nonnegative(values, where.format("values"))
+        h = np.diff(grid)
+        mass = float(np.sum(values * h) if kind == "piecewise_constant" else np.sum(0.5 * h * (values[:-1] + values[1:])))
+        _positive_mass(mass, name)
+        return PiecewiseConstant(grid, values) if kind == "piecewise_constant" else PiecewiseLinear(grid, values)
+
+    parts_spec = spec["parts"]
+    if isinstance(parts_spec, (str, Mapping)) or not isinstance(parts_spec, Sequence) or len(parts_spec) == 0:
+        raise DensityError(f"{name}.parts must be a non-empty list of tables; pass [[{name}.parts]] tables with a kind and a weight")
+    parts: list[Density] = []
+    weights: list[float] = []
+    for k, part in enumerate(parts_spec):
+        part_name = f"{name}.parts[{k}]"
+        if not isinstance(part, Mapping):
+            raise DensityError(f"{part_name} must be a table, got {type(part).__name__}; pass a table with a kind and a weight")
+        if "weight" not in part:
+            raise DensityError(f"{part_name} has no 'weight'; add weight = <positive number>")
+        weight = _number(part["weight"], f"{part_name}.weight")
+        if not weight > 0:
+            raise DensityError(f"{part_name}.weight must be > 0, got {weight:g}; pass a positive weight")
+        parts.append(_build({k2: v for k2, v in part.items() if k2 != "weight"}, part_name))
+        weights.append(weight)
+    _positive_mass(float(np.sum(weights)), name)
+    return Sum(parts, weights)
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomisation and projection
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_levels(s: Any) -> np.ndarray:
+    s_arr = np.asarray(s, dtype=float)
+    bad = ~np.isfinite(s_arr) | (s_arr < 0) | (s_arr > 1)
+    if np.any(bad):
+        first = s_arr[bad].ravel()[0]
+        raise DensityError(f"quantile levels must lie in [0, 1], got {first}; pass mass levels s with 0 <= s <= 1")
+    return s_arr
+
+
+def atomise(density: Density, N: int, placement: Literal["right", "mid"] = "right") -> np.ndarray:
+    """N equal-mass particles of ``density``, sorted, float64.
+
+    ``placement="right"`` is the paper's (65): ``x_i = Q(i / N)``, i = 1..N, the right ends of N
+    cells of mass 1/N (so ``x_N = max supp``); ``placement="mid"``: ``x_i = Q((i - 1/2) / N)``,
+    the mass midpoints of the same cells.
+    """
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+        raise DensityError(f"N must be a positive integer, got {N!r}; pass N >= 1")
+    if placement == "right":
+        s = np.arange(1, N + 1) / N
+    elif placement == "mid":
+        s = (np.arange(1, N + 1) - 0.5) / N
+    else:
+        raise DensityError(f"unknown placement {placement!r}; {_suggest(str(placement), ['right', 'mid'])}")
+    return np.sort(np.asarray(density.quantile(s), dtype=np.float64))
+
+
+def cell_averages(density: Density, edges: Any) -> np.ndarray:
+    """Exact cell averages ``(F(e_{k+1}) - F(e_k)) / (e_{k+1} - e_k)`` on the cells of ``edges``."""
+    e = np.asarray(edges, dtype=float)
+    if e.ndim != 1 or e.size < 2:
+        raise DensityError(f"edges must be a 1-D array of at least 2 points, got shape {e.shape}; pass cell edges")
+    if not np.all(np.isfinite(e)):
+        k = int(np.flatnonzero(~np.isfinite(e))[0])
+        raise DensityError(f"edges are not finite: edges[{k}] = {e[k]}; pass finite cell edges")
+    _increasing(e, "edges")
+    return np.diff(density.cdf(e)) / np.diff(e)

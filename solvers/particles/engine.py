@@ -1,0 +1,180 @@
+"""Exact event-driven solver of the particle system (6) with equal masses 1/N.
+
+Between meetings every particle moves on a straight line with the rank velocity
+``x_i' = (2 (i - L_i) - 1)/N`` (L_i = number of y-particles before x_i in the merged order) and
+``y_j' = (2 (j - K_j) - 1)/N``. When x_i meets y_j they cross if i != j (each velocity changes by
+2/N) and stick forever with velocity 0 if i == j (Theorem 4.1). Particles of the same species never
+meet (Theorem 4.2). Initial clusters are resolved by Theorem 4.3 / Lemma 4.1. The trajectory is
+exact up to floating-point round-off; each event costs O(log N).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from solvers.errors import ParticleInputError
+from solvers.particles._kernels import run_events
+
+
+@dataclass(frozen=True)
+class ParticleRun:
+    """Exact particle trajectory sampled at the output times.
+
+    ``x[k, i-1]``, ``y[k, j-1]`` are x_i, y_j at ``t[k]``; ``vx``, ``vy`` are right derivatives.
+    ``event_kind`` is 0 for a crossing and 1 for a stick; ``event_i``, ``event_j`` are the 1-based
+    indices of the x- and y-particle of each event (empty when events were not recorded).
+    ``t_last_event`` is the time of the last processed event (0.0 if there was none).
+    ``order_x``, ``order_y`` sort the input: ``x0_sorted = x0[order_x]``.
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    m: np.ndarray
+    n: np.ndarray
+    event_t: np.ndarray
+    event_kind: np.ndarray
+    event_i: np.ndarray
+    event_j: np.ndarray
+    n_events: int
+    n_cross: int
+    n_stick: int
+    t_last_event: float
+    order_x: np.ndarray
+    order_y: np.ndarray
+
+    @property
+    def N(self) -> int:
+        """Number of particles per species."""
+        return self.x.shape[1]
+
+
+def _positions(values: ArrayLike, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1:
+        raise ParticleInputError(f"{name} must be a 1-D array of positions, got shape {arr.shape}; pass a flat array")
+    if arr.size == 0:
+        raise ParticleInputError(f"{name} is empty; pass at least one particle position")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ParticleInputError(
+            f"{name} positions are not finite: {name}[{bad[0]}] = {arr[bad[0]]}; pass finite positions"
+        )
+    return arr
+
+
+def _output_times(t_out: ArrayLike) -> np.ndarray:
+    t = np.atleast_1d(np.asarray(t_out, dtype=float))
+    if t.ndim != 1 or t.size == 0:
+        raise ParticleInputError(f"t_out must be a non-empty 1-D array of times, got shape {t.shape}")
+    bad = np.flatnonzero(~np.isfinite(t) | (t < 0))
+    if bad.size:
+        raise ParticleInputError(f"t_out[{bad[0]}] = {t[bad[0]]} is not a finite time >= 0; pass finite non-negative times")
+    down = np.flatnonzero(np.diff(t) < 0)
+    if down.size:
+        k = down[0]
+        raise ParticleInputError(
+            f"t_out is not sorted: t_out[{k}] = {t[k]} > t_out[{k + 1}] = {t[k + 1]}; pass non-decreasing times"
+        )
+    return t
+
+
+def _check_masses(masses: ArrayLike | None, name: str, N: int) -> None:
+    if masses is None:
+        return
+    arr = np.asarray(masses, dtype=float)
+    if arr.shape != (N,) or not np.all(np.abs(arr * N - 1.0) <= 1e-12):
+        raise ParticleInputError(
+            f"unequal masses are not supported by the equal-mass engine yet ({name} must be {N} values 1/N); "
+            f"pass {name}=None"
+        )
+
+
+def resolve_initial_order(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merged order, ranks and stuck flags right after t = 0 for sorted x, y (Theorem 4.3).
+
+    A point holding x-indices a..b and y-indices c..d (a one-species point has c = d + 1 = number of
+    y strictly left + 1, and symmetrically) resolves into: leavers to the left (x-indices < c, or
+    y-indices < a, by index), then the stuck pairs x_k = y_k for k in [a, b] ∩ [c, d], then leavers to
+    the right (x-indices > d, or y-indices > b, by index). The rank velocities of this order are
+    non-decreasing along it, and those of the leavers are Lemma 4.1's.
+
+    Returns ``particle_at`` (slot -> particle id, x_i -> i-1, y_j -> N+j-1), ``rank`` (number of
+    opposite-species particles before each particle) and ``stuck``.
+    """
+    N = x.size
+    idx = np.arange(1, N + 1)
+    c = np.searchsorted(y, x, side="left") + 1
+    d = np.searchsorted(y, x, side="right")
+    a = np.searchsorted(x, y, side="left") + 1
+    b = np.searchsorted(x, y, side="right")
+    group = np.concatenate([(idx > d).astype(np.int64) - (idx < c), (idx > b).astype(np.int64) - (idx < a)])
+    species = np.repeat(np.array([0, 1]), N)
+    particle_at = np.lexsort((species, np.tile(idx, 2), group, np.concatenate([x, y])))
+    is_y = particle_at >= N
+    y_before = np.cumsum(is_y) - is_y
+    x_before = np.arange(2 * N) - y_before
+    rank = np.empty(2 * N, dtype=np.int64)
+    rank[particle_at] = np.where(is_y, x_before, y_before)
+    return particle_at.astype(np.int64), rank, group == 0
+
+
+def simulate(
+    x0: ArrayLike,
+    y0: ArrayLike,
+    t_out: ArrayLike,
+    *,
+    m: ArrayLike | None = None,
+    n: ArrayLike | None = None,
+    record_events: bool = True,
+    run_to_final: bool = False,
+) -> ParticleRun:
+    """Exact solution of system (6) with N particles of mass 1/N per species, at the times ``t_out``.
+
+    Unsorted ``x0``/``y0`` are sorted (the permutations are returned). With ``run_to_final`` the
+    engine keeps processing events past max(t_out) until none is left, i.e. until the final state
+    x_i = y_i is reached at ``t_last_event``. With ``record_events=False`` no event log is kept and
+    the memory is O(N) plus the output.
+    """
+    x_in = _positions(x0, "x0")
+    y_in = _positions(y0, "y0")
+    if x_in.size != y_in.size:
+        raise ParticleInputError(
+            f"x0 has {x_in.size} particles but y0 has {y_in.size}; the equal-mass engine needs N of each species"
+        )
+    N = x_in.size
+    _check_masses(m, "m", N)
+    _check_masses(n, "n", N)
+    t = _output_times(t_out)
+    order_x = np.argsort(x_in, kind="stable")
+    order_y = np.argsort(y_in, kind="stable")
+    x = x_in[order_x]
+    y = y_in[order_y]
+    particle_at, rank, stuck = resolve_initial_order(x, y)
+    (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, t_last) = run_events(
+        N, particle_at, rank, stuck, np.concatenate([x, y]), t, record_events, run_to_final
+    )
+    return ParticleRun(
+        t=t,
+        x=out_x,
+        y=out_y,
+        vx=out_vx,
+        vy=out_vy,
+        m=np.full(N, 1.0 / N),
+        n=np.full(N, 1.0 / N),
+        event_t=ev_t,
+        event_kind=ev_kind,
+        event_i=ev_i,
+        event_j=ev_j,
+        n_events=int(n_cross + n_stick),
+        n_cross=int(n_cross),
+        n_stick=int(n_stick),
+        t_last_event=float(t_last),
+        order_x=order_x,
+        order_y=order_y,
+    )

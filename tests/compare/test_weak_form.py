@@ -1,0 +1,193 @@
+"""Weak-form residual (Definition 2.1, eq. (16)) on exact solutions, particle runs and their reconstructions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compare.measures import Continuous, PiecewiseConstant
+from compare.weak_form import (
+    TestFunctions,
+    normalized_residual,
+    particle_residual,
+    particle_residual_components,
+    weak_residual,
+)
+from solvers.errors import InputError, ParticleInputError
+from solvers.particles.engine import simulate
+
+# --- test functions ----------------------------------------------------------------------------
+
+
+def test_test_functions_are_c1_with_compact_support_and_exact_sup() -> None:
+    tests = TestFunctions.on(-1.0, 2.5, K=7)
+    ends = tests.derivatives(np.array([-1.0, 2.5, -3.0, 4.0]))
+    assert np.max(np.abs(ends)) < 1e-14
+    for d in tests.dchi:
+        assert abs(d.integ(lbnd=-1.0)(2.5)) < 1e-14  # chi_k(b) = chi_k(a) = 0
+    x = np.linspace(-1.0, 2.5, 200_001)
+    sampled = np.max(np.abs(tests.derivatives(x)), axis=0)
+    assert np.all(sampled <= tests.dchi_sup * (1 + 1e-14))
+    np.testing.assert_allclose(sampled, tests.dchi_sup, rtol=1e-8)
+
+
+def test_moments_equal_direct_evaluation() -> None:
+    rng = np.random.default_rng(0)
+    tests = TestFunctions.on(0.0, 1.0, K=9)
+    x, w = rng.random(1000), rng.normal(size=1000)
+    np.testing.assert_allclose(tests.moments(x, w), w @ tests.derivatives(x), rtol=1e-12, atol=1e-12)
+
+
+# --- exact solutions: residual at round-off ----------------------------------------------------
+
+
+def separated_piecewise_constant(t: float) -> tuple[PiecewiseConstant, np.ndarray, PiecewiseConstant, np.ndarray]:
+    """Exact solution for piecewise-constant data with separated supports (unit masses): rho has two
+    components [0, 1] and [4, 5] (cells with different densities), eta sits in the gap on [2, 3].
+    Along characteristics X(s, t) = X0(s) + 2 (s - F_eta0(X0(s))) t, linear in s on every cell, so
+    the solution stays piecewise constant with nodes moving at constant speed (MATH.md section 1)."""
+    rho0 = PiecewiseConstant([0.0, 0.4, 1.0, 4.0, 4.5, 5.0], [0.3, 0.2, 0.0, 0.1, 0.4])
+    eta0 = PiecewiseConstant([2.0, 2.2, 3.0], [0.6, 0.4])
+    x0, s_rho = rho0.nodes
+    y0, s_eta = eta0.nodes
+    v_rho = 2.0 * (s_rho - eta0.cdf(x0))
+    v_eta = 2.0 * (s_eta - rho0.cdf(y0))
+    rho = PiecewiseConstant(x0 + v_rho * t, rho0.masses)
+    eta = PiecewiseConstant(y0 + v_eta * t, eta0.masses)
+    return rho, v_rho, eta, v_eta
+
+
+@pytest.mark.parametrize("t", [0.0, 0.05, 0.2])
+def test_exact_piecewise_constant_solution_has_zero_residual(t: float) -> None:
+    rho, v_rho, eta, v_eta = separated_piecewise_constant(t)
+    tests = TestFunctions.on(0.0, 5.0, K=8)
+    r_rho = normalized_residual(weak_residual(rho, v_rho, eta, tests), rho, eta, tests)
+    r_eta = normalized_residual(weak_residual(eta, v_eta, rho, tests), eta, rho, tests)
+    assert np.max(np.abs(r_rho)) < 1e-14
+    assert np.max(np.abs(r_eta)) < 1e-14
+    # the same states with a velocity error of 1e-3 on one node give a residual of that order
+    v_wrong = v_rho.copy()
+    v_wrong[2] += 1e-3
+    r_wrong = normalized_residual(weak_residual(rho, v_wrong, eta, tests), rho, eta, tests)
+    assert 1e-6 < np.max(np.abs(r_wrong)) < 1e-3
+
+
+def bump_quantile(s: np.ndarray) -> np.ndarray:
+    """Quantile of 3/4 (1 - x^2) on [-1, 1] (root of x^3 - 3x + 2 - 4s)."""
+    tail = np.minimum(s, 1.0 - s)
+    left = 2.0 * np.cos((2.0 * np.arcsin(np.sqrt(tail)) + 4.0 * np.pi) / 3.0)
+    return np.where(s <= 0.5, left, -left)
+
+
+def moving_bump(center: float, t: float, side: float) -> Continuous:
+    """The bump of ``center`` at time t while it is alone on its side: X = X0 + 2 (s - c) t with
+    c = 0 (left species, ``side = 0``) or 1 (right species, ``side = 1``); the CDF by bisection."""
+
+    def quantile(s: np.ndarray) -> np.ndarray:
+        s = np.asarray(s, dtype=float)
+        return center + bump_quantile(s) + 2.0 * (s - side) * t
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        lo, hi = np.zeros_like(x), np.ones_like(x)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            below = quantile(mid) < x
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    return Continuous(cdf, quantile, (center - 1.0 - 2.0 * side * t, center + 1.0 + 2.0 * (1.0 - side) * t))
+
+
+def test_exact_smooth_separated_solution_has_zero_residual() -> None:
+    """Continuous path: two bumps on [-1, 1] and [2, 4] before contact (at t = 1/4)."""
+    t = 0.1
+    rho, eta = moving_bump(0.0, t, 0.0), moving_bump(3.0, t, 1.0)
+    tests = TestFunctions.on(-1.0, 4.0, K=5)
+    r_rho = weak_residual(rho, lambda s: 2.0 * s, eta, tests)
+    r_eta = weak_residual(eta, lambda s: 2.0 * (s - 1.0), rho, tests)
+    assert np.max(np.abs(normalized_residual(r_rho, rho, eta, tests))) < 1e-11
+    assert np.max(np.abs(normalized_residual(r_eta, eta, rho, tests))) < 1e-11
+    r_wrong = weak_residual(rho, lambda s: 2.0 * s + 0.01 * s * (1.0 - s), eta, tests)
+    assert np.max(np.abs(normalized_residual(r_wrong, rho, eta, tests))) > 1e-4
+
+
+# --- particle runs -----------------------------------------------------------------------------
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1))
+def test_empirical_residual_vanishes_with_sign_zero_convention(N: int, seed: int) -> None:
+    """For the empirical measures, r_k = sum_i m_i chi_k'(x_i) (x_i' - v(x_i)) with v the sign formula
+    (sign(0) = 0); the particle velocities are that formula whenever no crossing pair coincides, and
+    a stuck pair (x_i = y_i) has velocity 0 = its sign-formula value. Random data, output times up to
+    and beyond the final state."""
+    rng = np.random.default_rng(seed)
+    x0, y0 = rng.random(N), 0.3 + rng.random(N)
+    t = np.linspace(0.0, 2.0, 9)
+    run = simulate(x0, y0, t)
+    residual = particle_residual(run.x, run.vx, run.y, run.vy, empirical=True)
+    assert np.max(residual) < 1e-13
+
+
+def test_empirical_residual_is_not_zero_at_an_initial_crossing_coincidence() -> None:
+    """x_2 = y_1 at t = 0 with 2 != 1: the right derivatives resolve the cluster (Theorem 4.3), which the
+    sign(0) = 0 formula does not, so the residual is nonzero at t = 0 and zero afterwards."""
+    x0, y0 = np.array([0.0, 0.5, 0.9]), np.array([0.5, 1.2, 1.5])
+    run = simulate(x0, y0, np.array([0.0, 0.01]))
+    residual = particle_residual(run.x, run.vx, run.y, run.vy, empirical=True)
+    assert residual[0] > 1e-3
+    assert residual[1] < 1e-14
+
+
+def test_reconstruction_residual_decreases_with_N() -> None:
+    """Overlapping uniform data; the residual of the reconstruction decays like 1/N."""
+    t = np.linspace(0.0, 0.4, 9)
+    sup = []
+    Ns = (25, 100, 400)
+    for N in Ns:
+        levels = np.arange(1, N + 1) / N
+        run = simulate(levels, 0.5 + 1.5 * levels**2, t)
+        sup.append(np.max(particle_residual(run.x, run.vx, run.y, run.vy)))
+    assert sup[0] > sup[1] > sup[2]
+    assert sup[2] < sup[0] / 8.0
+
+
+def test_uniform_particles_reconstruct_the_exact_solution() -> None:
+    """Uniform rho on [0, 1] left of uniform eta on [3, 4] stay uniform (X = s + 2 s t, Y = 3 + s - 2 (1 - s) t):
+    N equally spaced particles per species reconstruct them exactly, so the residual is round-off."""
+    N, t = 11, 0.1
+    s = np.linspace(0.0, 1.0, N)
+    x, vx = s + 2.0 * s * t, 2.0 * s
+    y, vy = 3.0 + s - 2.0 * (1.0 - s) * t, -2.0 * (1.0 - s)
+    components = particle_residual_components(x, vx, y, vy, K=4)
+    assert components.shape == (1, 2, 4)
+    assert np.max(np.abs(components)) < 1e-14
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 3)), np.zeros((2, 3))),
+        (np.array([0.0, np.nan]), np.zeros(2), np.array([1.0, 2.0]), np.zeros(2)),
+        (np.array([1.0, 0.0]), np.zeros(2), np.array([1.0, 2.0]), np.zeros(2)),
+        (np.array([1.0]), np.zeros(1), np.array([1.0]), np.zeros(1)),
+    ],
+)
+def test_bad_particle_input(args: tuple[np.ndarray, ...]) -> None:
+    with pytest.raises(ParticleInputError) as info:
+        particle_residual(*args)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_state_input() -> None:
+    rho, v_rho, eta, _ = separated_piecewise_constant(0.0)
+    tests = TestFunctions.on(0.0, 5.0)
+    with pytest.raises(InputError):
+        weak_residual(rho, v_rho[:-1], eta, tests)
+    with pytest.raises(InputError):
+        weak_residual(moving_bump(0.0, 0.0, 0.0), v_rho, eta, tests)
+    with pytest.raises(InputError):
+        TestFunctions.on(1.0, 1.0)
