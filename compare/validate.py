@@ -125,7 +125,7 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         f"(± {a['t_final_power_se']:.3f}); t_final = "
         + ", ".join(f"{v:.3g}" for v in study["t_final"].values)
         + f" for N = {', '.join(str(n) for n in study['N'].values)} (the paper's bound is O(N^3)).",
-        f"- Mixing, W1(rho^N, eta^N) at T: " + ", ".join(f"{v:.3e}" for v in mixing)
+        "- Mixing, W1(rho^N, eta^N) at T: " + ", ".join(f"{v:.3e}" for v in mixing)
         + f"; reference {float(study['mixing_w1_ref'].isel(t=-1)):.3e}.",
         "",
         "## Figures",
