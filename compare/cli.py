@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from typing import NoReturn
 
 from solvers.errors import InputError
 
@@ -98,8 +99,38 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     v.set_defaults(func=_cmd_validate)
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from compare.sweep import run_sweep
+
+    command = " ".join(["python -m compare", *args.argv])
+    try:
+        study = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler, command=command)
+    except KeyboardInterrupt:
+        print(f"error: interrupted; completed runs are kept in {args.out}/runs, rerun the same command to resume", file=sys.stderr)
+        return 130
+    print(f"results in {args.out}/ (study.nc and summary.md over {study.sizes['case']} cases, one directory per case)")
+    return 0
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("sweep", help="run a sweep specification (TOML) on dask.distributed; resumes where it stopped")
+    s.add_argument("spec", help="sweep specification file (see compare.sweep)")
+    s.add_argument("--out", default="sweep", help="output directory (runs/, study.nc, summary.md, one directory per case)")
+    where = s.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int, default=2, help="worker processes of the local cluster (default 2)")
+    where.add_argument("--scheduler", default=None, help="address of a running dask scheduler, e.g. tcp://host:8786")
+    s.set_defaults(func=_cmd_sweep)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Option errors as one line ``error: ...`` with exit status 2, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}; see '{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m compare",
         description="Particle system (6) versus continuum system (5): runs, errors, convergence studies.",
     )
@@ -130,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_continuum)
 
     _add_validate(sub)
+    _add_sweep(sub)
     return parser
 
 

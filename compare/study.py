@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, initial_particles, load_case
+from compare.cases import Case, _suggest, initial_particles, load_case
 from compare.continuum_run import run_continuum
 from compare.io import provenance_attrs
 from compare.measures import Continuous, Empirical, Measure, PiecewiseConstant
@@ -54,7 +54,10 @@ from solvers.particles.energy import dissipation, energy
 from solvers.particles.engine import ParticleRun, simulate
 from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_norm
 
-__all__ = ["METRICS", "M_NORMS", "fit_power", "run_study"]
+__all__ = [
+    "METRICS", "M_NORMS", "assemble_study", "check_Ns", "continuum_errors", "exact_solution", "fit_power", "particle_errors",
+    "measure_distances", "output_times", "reference_from_runs", "reference_runs", "run_study", "simulate_to_final",
+]
 
 SPECIES = ("rho", "eta")
 METRICS = ("w1_emp", "w2_emp", "winf_emp", "w1_rec", "w2_rec", "winf_rec", "l1_rec", "energy_gap", "weak_residual")
@@ -142,6 +145,7 @@ REF_METRIC_OF = {"w1_emp": "w1", "w2_emp": "w2", "winf_emp": "winf", "w1_rec": "
                  "winf_rec": "winf", "l1_rec": "l1", "energy_gap": "energy"}
 """Which estimated reference error bounds the accuracy of each measured error (the weak-form
 residual does not use the reference)."""
+REFERENCE_KINDS = ("auto", "exact", "fv2")
 REFERENCE_LIMIT = 0.1
 """A metric is reference-limited when the reference's estimated error exceeds this fraction of the
 particle error at the largest N: its observed order then says more about the reference."""
@@ -149,27 +153,51 @@ particle error at the largest N: its observed order then says more about the ref
 
 def _distances(a: xr.Dataset, b: xr.Dataset) -> np.ndarray:
     """Distances between two continuum runs per output time, max over species: rows ``REF_METRICS``."""
-    ma, mb = _fv_measures(a), _fv_measures(b)
-    out = np.empty((len(REF_METRICS), a.sizes["t"]))
-    for k in range(a.sizes["t"]):
+    return measure_distances(_fv_measures(a), a["energy"].values, _fv_measures(b), b["energy"].values)
+
+
+def measure_distances(
+    ma: dict[str, list[Measure]], energy_a: np.ndarray, mb: dict[str, list[Measure]], energy_b: np.ndarray
+) -> np.ndarray:
+    """Distances between two solutions given as measures per species and output time, max over
+    species, and their energy gap: array ``(len(REF_METRICS), t)``."""
+    out = np.empty((len(REF_METRICS), energy_a.size))
+    for k in range(energy_a.size):
         pairs = [(ma[sp][k], mb[sp][k]) for sp in SPECIES]
         out[0, k] = max(wasserstein(u, v, 1.0) for u, v in pairs)
         out[1, k] = max(wasserstein(u, v, 2.0) for u, v in pairs)
         out[2, k] = max(wasserstein_inf(u, v) for u, v in pairs)
         out[3, k] = max(lp_distance(u, v, 1.0) for u, v in pairs)
-    out[4] = np.abs(a["energy"].values - b["energy"].values)
+    out[4] = np.abs(energy_a - energy_b)
     return out
 
 
+def continuum_errors(run: xr.Dataset, reference: Reference) -> np.ndarray:
+    """Distances of a continuum run (``compare.continuum_run``, same output times) to ``reference``
+    per output time, max over species: array ``(len(REF_METRICS), t)``."""
+    return measure_distances(_fv_measures(run), run["energy"].values, reference.measures, reference.energy)
+
+
+def reference_runs(cells: int) -> tuple[tuple[str, str, int], ...]:
+    """The continuum runs ``(label, scheme, cells)`` of an fv2 reference with ``cells`` cells."""
+    return (("fv2", "fv2", cells), ("fv2_half", "fv2", cells // 2), ("lagrangian", "lagrangian", cells))
+
+
 def _continuum_reference(case: Case, T: float, nt: int, cells: int, progress: Progress) -> Reference:
-    """fv2 reference with ``cells`` cells; its error estimated by its distance (every
-    ``REF_METRICS`` entry) to fv2 with ``cells // 2`` cells and to the pseudo-inverse scheme with
-    ``cells`` intervals (whose densities are cell averages on the same grid)."""
+    """Run the continuum runs of ``reference_runs(cells)`` and build the reference from them."""
     runs = {}
-    for label, scheme, n in (("fv2", "fv2", cells), ("fv2_half", "fv2", cells // 2), ("lagrangian", "lagrangian", cells)):
+    for label, scheme, n in reference_runs(cells):
         start = time.perf_counter()
         runs[label] = run_continuum(case, cells=n, scheme=scheme, T=T, nt=nt)
         progress(f"reference {scheme} cells={n}: {runs[label].attrs['steps']} steps in {time.perf_counter() - start:.1f} s")
+    return reference_from_runs(runs, cells)
+
+
+def reference_from_runs(runs: dict[str, xr.Dataset], cells: int) -> Reference:
+    """fv2 reference with ``cells`` cells from the runs of ``reference_runs(cells)`` (by label); its
+    error estimated by its distance (every ``REF_METRICS`` entry) to fv2 with ``cells // 2`` cells and
+    to the pseudo-inverse scheme with ``cells`` intervals (whose densities are cell averages on the
+    same grid)."""
     ds = runs["fv2"]
     return Reference(
         kind=f"fv2 ({cells} cells)",
@@ -188,7 +216,17 @@ def build_reference(
     progress: Progress = lambda line: None,
 ) -> Reference:
     """The reference at the times ``k T / nt``: exact if possible (``auto``) or requested, else fv2."""
-    t = _output_times(T, nt)
+    solution = exact_solution(case, T, kind)
+    if solution is not None:
+        return _exact_reference(case, solution, output_times(T, nt), cells)
+    return _continuum_reference(case, T, nt, cells, progress)
+
+
+def exact_solution(case: Case, T: float, kind: Literal["auto", "exact", "fv2"] = "auto") -> SeparatedSolution | None:
+    """The exact separated solution if it is the reference of ``kind`` up to ``T``, else None
+    (``CaseError`` when ``exact`` is requested but does not exist, ``InputError`` for an unknown kind)."""
+    if kind not in REFERENCE_KINDS:
+        raise InputError(f"unknown reference {kind!r}; {_suggest(str(kind), REFERENCE_KINDS)}")
     solution = None
     if kind in ("auto", "exact"):
         try:
@@ -203,12 +241,11 @@ def build_reference(
                     f"pass T <= {solution.contact_time:g} or use reference fv2"
                 )
             solution = None
-    if solution is not None:
-        return _exact_reference(case, solution, t, cells)
-    return _continuum_reference(case, T, nt, cells, progress)
+    return solution
 
 
-def _output_times(T: float, nt: int) -> np.ndarray:
+def output_times(T: float, nt: int) -> np.ndarray:
+    """The ``nt + 1`` output times ``k T / nt``, the last exactly ``T``."""
     t = np.arange(nt + 1) * float(T) / nt
     t[-1] = float(T)
     return t
@@ -242,26 +279,42 @@ def _max_relative_increase(values: np.ndarray) -> float:
         return float(np.max(np.diff(values, axis=-1) / np.abs(values[..., :-1])))
 
 
+def simulate_to_final(case: Case, N: int, t: np.ndarray, placement: str) -> ParticleRun:
+    """The particle run of a study: N atomised particles per species, sampled at ``t`` and run on
+    to the final state (``t_last_event``), without an event log."""
+    x0, y0 = initial_particles(case, N, placement)
+    return simulate(x0, y0, t, record_events=False, run_to_final=True)
+
+
 def _run_one(case: Case, N: int, t: np.ndarray, placement: str, reference: Reference) -> dict[str, np.ndarray | float]:
     """One particle run (to the final state) and all its errors and checks."""
-    x0, y0 = initial_particles(case, N, placement)
     start = time.perf_counter()
-    run: ParticleRun = simulate(x0, y0, t, record_events=False, run_to_final=True)
+    run = simulate_to_final(case, N, t, placement)
     wall = time.perf_counter() - start
-    per_species = {sp: _species_errors(pos, reference.measures[sp]) for sp, pos in (("rho", run.x), ("eta", run.y))}
+    return particle_errors(run.x, run.vx, run.y, run.vy, run.t_last_event, run.n_events, wall, reference)
+
+
+def particle_errors(
+    x: np.ndarray, vx: np.ndarray, y: np.ndarray, vy: np.ndarray, t_final: float, n_events: int, wall_time: float,
+    reference: Reference,
+) -> dict[str, np.ndarray | float]:
+    """All errors and checks of one equal-mass particle run (positions and velocities ``(t, N)`` at
+    the reference's output times) against ``reference``."""
+    N = x.shape[1]
+    per_species = {sp: _species_errors(pos, reference.measures[sp]) for sp, pos in (("rho", x), ("eta", y))}
     result: dict[str, np.ndarray | float] = {
         name: np.stack([per_species[sp][name] for sp in SPECIES]) for name in per_species["rho"]
     }
-    result["energy"] = energy(run.x, run.y)
-    result["dissipation"] = dissipation(run.vx, run.vy, run.m, run.n)
+    result["energy"] = energy(x, y)
+    result["dissipation"] = dissipation(vx, vy, np.full(N, 1.0 / N), np.full(N, 1.0 / N))
     result["energy_gap"] = np.abs(result["energy"] - reference.energy)
-    result["weak_residual"] = particle_residual(run.x, run.vx, run.y, run.vy)
-    result["lm_sum"] = np.stack([lm_norm_power(run.x, m) + lm_norm_power(run.y, m) for m in M_NORMS])
-    sup_rho, sup_eta = sup_norm(run.x), sup_norm(run.y)
+    result["weak_residual"] = particle_residual(x, vx, y, vy)
+    result["lm_sum"] = np.stack([lm_norm_power(x, m) + lm_norm_power(y, m) for m in M_NORMS])
+    sup_rho, sup_eta = sup_norm(x), sup_norm(y)
     result["sup_max"] = np.maximum(sup_rho, sup_eta)
     result["sup_sum"] = sup_rho + sup_eta
-    result["mixing_w1"] = np.array([wasserstein(Empirical(x), Empirical(y)) for x, y in zip(run.x, run.y, strict=True)])
-    result.update(t_final=run.t_last_event, n_events=run.n_events, wall_time=wall, x_show=run.x, y_show=run.y)
+    result["mixing_w1"] = np.array([wasserstein(Empirical(xk), Empirical(yk)) for xk, yk in zip(x, y, strict=True)])
+    result.update(t_final=t_final, n_events=n_events, wall_time=wall_time, x_show=x, y_show=y)
     return result
 
 
@@ -288,13 +341,13 @@ def run_study(
         raise CaseError(f"case {case.name} gives explicit particles; a convergence study needs [rho0] and [eta0] densities")
     T = case.T if T is None else T
     _check_run_parameters(T, nt)
-    Ns = _check_Ns(Ns)
+    Ns = check_Ns(Ns)
     N_show = Ns[0] if N_show is None else int(N_show)
     if N_show not in Ns:
         raise InputError(f"N_show = {N_show} is not one of the study's N {list(Ns)}; pass one of them")
     if not (isinstance(cells, (int, np.integer)) and cells >= 8):
         raise InputError(f"cells = {cells!r} is too small for a reference; pass an integer >= 8")
-    t = _output_times(T, nt)
+    t = output_times(T, nt)
     start = time.perf_counter()
     ref = build_reference(case, T, nt, int(cells), reference, progress)
     runs = []
@@ -305,12 +358,13 @@ def run_study(
             f"N={N}: {last['n_events']} events to the final state at t={last['t_final']:.4g} "
             f"({last['wall_time']:.2f} s), sup W1 error {float(np.max(last['w1_emp'])):.3e}"
         )
-    ds = _assemble(case, Ns, t, placement, ref, runs, N_show, int(cells))
+    ds = assemble_study(case, Ns, t, placement, ref, runs, N_show, int(cells))
     ds.attrs["wall_time_s"] = time.perf_counter() - start
     return ds
 
 
-def _check_Ns(Ns: Sequence[int]) -> list[int]:
+def check_Ns(Ns: Sequence[int]) -> list[int]:
+    """The sorted distinct particle numbers of a study (at least two, each >= 2), or ``InputError``."""
     try:
         values = sorted({int(N) for N in Ns})
     except (TypeError, ValueError):
@@ -320,9 +374,10 @@ def _check_Ns(Ns: Sequence[int]) -> list[int]:
     return values
 
 
-def _assemble(
+def assemble_study(
     case: Case, Ns: list[int], t: np.ndarray, placement: str, ref: Reference, runs: list[dict], N_show: int, cells: int
 ) -> xr.Dataset:
+    """The study Dataset (module docstring) from the reference and the ``particle_errors`` of every N."""
     stack = {name: np.stack([run[name] for run in runs]) for name in runs[0] if name != "x_show" and name != "y_show"}
     N_arr = np.asarray(Ns)
     sup_err = np.stack(

@@ -9,6 +9,9 @@ text table that ``python -m compare validate`` prints.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +27,7 @@ from compare.plots import make_figures
 from compare.study import METRICS, Progress, run_study
 from solvers.errors import InputError
 
-__all__ = ["DEFAULT_CASE", "DEFAULT_NS", "TRAJECTORY_N", "table", "validate"]
+__all__ = ["DEFAULT_CASE", "DEFAULT_NS", "TRAJECTORY_N", "table", "validate", "write_results"]
 
 DEFAULT_CASE = "overlap"
 DEFAULT_NS = (100, 200, 400, 800, 1600)
@@ -162,11 +165,25 @@ def validate(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the output directory {out}: {exc.strerror}; pass a writable --out") from None
+    run = run_particles(case, N=TRAJECTORY_N, T=study.attrs["T"], nt=TRAJECTORY_NT, placement=placement)
+    write_results(study, run, out, command, progress)
+    progress(f"done in {time.perf_counter() - start:.1f} s")
+    return study, table(study)
+
+
+def write_results(study: xr.Dataset, run: xr.Dataset, out: Path, command: str, progress: Progress) -> None:
+    """Write ``out/study.nc``, the figures of ``study`` and of the trajectory ``run`` and
+    ``out/summary.md``. Every file appears whole or not at all: NetCDF through ``write_dataset``,
+    figures and summary rendered into a temporary directory inside ``out`` and moved with
+    ``os.replace``."""
     write_dataset(study, out / "study.nc")
     progress(f"study written to {out / 'study.nc'}")
-    run = run_particles(case, N=TRAJECTORY_N, T=study.attrs["T"], nt=TRAJECTORY_NT, placement=placement)
-    figures = make_figures(study, run, out)
-    progress(f"{len(figures)} figures written to {out}")
-    (out / "summary.md").write_text(summary_markdown(study, figures, command), encoding="utf-8")
-    progress(f"summary written to {out / 'summary.md'} ({time.perf_counter() - start:.1f} s in all)")
-    return study, table(study)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        figures = make_figures(study, run, staging)
+        (staging / "summary.md").write_text(summary_markdown(study, figures, command), encoding="utf-8")
+        for path in [*figures.values(), staging / "summary.md"]:
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    progress(f"{len(figures)} figures and summary.md written to {out}")

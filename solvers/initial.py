@@ -46,6 +46,7 @@ __all__ = [
     "KINDS",
     "density_from_spec",
     "atomise",
+    "atomise_grid",
     "cell_averages",
 ]
 
@@ -478,6 +479,22 @@ def atomise(density: Density, N: int, placement: Literal["right", "mid"] = "righ
     else:
         raise DensityError(f"unknown placement {placement!r}; {_suggest(str(placement), ['right', 'mid'])}")
     return np.sort(np.asarray(density.quantile(s), dtype=np.float64))
+
+
+def atomise_grid(density: Density, cells: int, mass: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-grid atomisation: split the support hull into ``cells`` equal cells and put one particle
+    at the centre of every cell of positive mass, carrying ``mass`` times the cell's exact mass
+    ``F(e_{k+1}) - F(e_k)``. Returns sorted positions and their masses (summing to ``mass``)."""
+    if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < 1:
+        raise DensityError(f"cells must be a positive integer, got {cells!r}; pass cells >= 1")
+    if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (math.isfinite(mass) and mass > 0):
+        raise DensityError(f"mass must be a positive finite number, got {mass!r}; pass e.g. mass=1.0")
+    a, b = density.support
+    edges = np.linspace(a, b, cells + 1)
+    cell_mass = np.diff(density.cdf(edges))
+    keep = cell_mass > 0
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    return centres[keep], mass * cell_mass[keep]
 
 
 def cell_averages(density: Density, edges: Any) -> np.ndarray:

@@ -1,11 +1,14 @@
-"""Exact event-driven solver of the particle system (6) with equal masses 1/N.
+"""Exact event-driven solver of the particle system (6).
 
-Between meetings every particle moves on a straight line with the rank velocity
-``x_i' = (2 (i - L_i) - 1)/N`` (L_i = number of y-particles before x_i in the merged order) and
-``y_j' = (2 (j - K_j) - 1)/N``. When x_i meets y_j they cross if i != j (each velocity changes by
-2/N) and stick forever with velocity 0 if i == j (Theorem 4.1). Particles of the same species never
-meet (Theorem 4.2). Initial clusters are resolved by Theorem 4.3 / Lemma 4.1. The trajectory is
-exact up to floating-point round-off; each event costs O(log N).
+Equal masses 1/N with N particles per species (the fast path): between meetings every particle moves
+on a straight line with the rank velocity ``x_i' = (2 (i - L_i) - 1)/N`` (L_i = number of
+y-particles before x_i in the merged order) and ``y_j' = (2 (j - K_j) - 1)/N``. When x_i meets y_j
+they cross if i != j (each velocity changes by 2/N) and stick forever with velocity 0 if i == j
+(Theorem 4.1). Particles of the same species never meet (Theorem 4.2). Initial clusters are resolved
+by Theorem 4.3 / Lemma 4.1. Each event costs O(log N).
+
+Arbitrary positive masses or N_x != N_y: ``solvers.particles.general`` (blocks of coincident
+particles, exact cluster velocities by the minimal-norm rule). Both are exact up to round-off.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from solvers.errors import ParticleInputError
 from solvers.particles._kernels import run_events
+from solvers.particles.general import run_sorted
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,12 @@ class ParticleRun:
     """Exact particle trajectory sampled at the output times.
 
     ``x[k, i-1]``, ``y[k, j-1]`` are x_i, y_j at ``t[k]``; ``vx``, ``vy`` are right derivatives.
-    ``event_kind`` is 0 for a crossing and 1 for a stick; ``event_i``, ``event_j`` are the 1-based
-    indices of the x- and y-particle of each event (empty when events were not recorded).
+    ``event_kind`` is 0 for a crossing, 1 for a stick and (unequal masses only) 2 for any other
+    rearrangement of a cluster (``solvers.particles.general``); ``event_i``, ``event_j`` are the
+    1-based indices of the x- and y-particle of each event (empty when events were not recorded).
     ``t_last_event`` is the time of the last processed event (0.0 if there was none).
-    ``order_x``, ``order_y`` sort the input: ``x0_sorted = x0[order_x]``.
+    ``order_x``, ``order_y`` sort the input: ``x0_sorted = x0[order_x]``; ``m``, ``n`` are the masses
+    in sorted order.
     """
 
     t: np.ndarray
@@ -47,11 +53,20 @@ class ParticleRun:
     t_last_event: float
     order_x: np.ndarray
     order_y: np.ndarray
+    n_merge: int = 0
 
     @property
     def N(self) -> int:
-        """Number of particles per species."""
+        """Number of x-particles (= particles per species when N_x = N_y)."""
         return self.x.shape[1]
+
+    @property
+    def N_x(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def N_y(self) -> int:
+        return self.y.shape[1]
 
 
 def _positions(values: ArrayLike, name: str) -> np.ndarray:
@@ -84,15 +99,23 @@ def _output_times(t_out: ArrayLike) -> np.ndarray:
     return t
 
 
-def _check_masses(masses: ArrayLike | None, name: str, N: int) -> None:
+def _masses(masses: ArrayLike | None, name: str, count: int) -> np.ndarray:
+    """Positive finite masses, one per particle (input order); None means 1/count each."""
     if masses is None:
-        return
+        return np.full(count, 1.0 / count)
     arr = np.asarray(masses, dtype=float)
-    if arr.shape != (N,) or not np.all(np.abs(arr * N - 1.0) <= 1e-12):
-        raise ParticleInputError(
-            f"unequal masses are not supported by the equal-mass engine yet ({name} must be {N} values 1/N); "
-            f"pass {name}=None"
-        )
+    if arr.shape != (count,):
+        raise ParticleInputError(f"{name} has shape {arr.shape} for {count} particles; pass one mass per particle")
+    bad = np.flatnonzero(~(np.isfinite(arr) & (arr > 0)))
+    if bad.size:
+        raise ParticleInputError(f"{name}[{bad[0]}] = {arr[bad[0]]} is not a positive finite mass; pass masses > 0")
+    return arr
+
+
+def _equal_masses(m: np.ndarray, n: np.ndarray) -> bool:
+    """True iff N_x = N_y = N and every mass is 1/N (to 1e-12): the fast path applies."""
+    N = m.size
+    return n.size == N and bool(np.all(np.abs(m * N - 1.0) <= 1e-12) and np.all(np.abs(n * N - 1.0) <= 1e-12))
 
 
 def resolve_initial_order(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,48 +156,57 @@ def simulate(
     n: ArrayLike | None = None,
     record_events: bool = True,
     run_to_final: bool = False,
+    fast_path: bool = True,
 ) -> ParticleRun:
-    """Exact solution of system (6) with N particles of mass 1/N per species, at the times ``t_out``.
+    """Exact solution of system (6) at the times ``t_out``.
 
-    Unsorted ``x0``/``y0`` are sorted (the permutations are returned). With ``run_to_final`` the
-    engine keeps processing events past max(t_out) until none is left, i.e. until the final state
-    x_i = y_i is reached at ``t_last_event``. With ``record_events=False`` no event log is kept and
-    the memory is O(N) plus the output.
+    Masses ``m``, ``n`` (positive, one per particle, in input order) default to 1/N_x and 1/N_y.
+    Equal masses 1/N with N_x = N_y = N use the rank engine (unless ``fast_path=False``), everything
+    else the general block engine (``solvers.particles.general``). Unsorted ``x0``/``y0`` are sorted
+    (the permutations are returned, masses follow their particles). With ``run_to_final`` the engine
+    keeps processing events past max(t_out) until none is left (for equal masses: until the final
+    state x_i = y_i is reached at ``t_last_event``). With ``record_events=False`` no event log is
+    kept and the memory is O(N) plus the output.
     """
     x_in = _positions(x0, "x0")
     y_in = _positions(y0, "y0")
-    if x_in.size != y_in.size:
-        raise ParticleInputError(
-            f"x0 has {x_in.size} particles but y0 has {y_in.size}; the equal-mass engine needs N of each species"
-        )
-    N = x_in.size
-    _check_masses(m, "m", N)
-    _check_masses(n, "n", N)
+    m_in = _masses(m, "m", x_in.size)
+    n_in = _masses(n, "n", y_in.size)
     t = _output_times(t_out)
     order_x = np.argsort(x_in, kind="stable")
     order_y = np.argsort(y_in, kind="stable")
     x = x_in[order_x]
     y = y_in[order_y]
-    particle_at, rank, stuck = resolve_initial_order(x, y)
-    (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, t_last) = run_events(
-        N, particle_at, rank, stuck, np.concatenate([x, y]), t, record_events, run_to_final
-    )
+    if fast_path and _equal_masses(m_in, n_in):
+        N = x.size
+        particle_at, rank, stuck = resolve_initial_order(x, y)
+        (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, t_last) = run_events(
+            N, particle_at, rank, stuck, np.concatenate([x, y]), t, record_events, run_to_final
+        )
+        n_merge = 0
+        m_out, n_out = np.full(N, 1.0 / N), np.full(N, 1.0 / N)
+    else:
+        m_out, n_out = m_in[order_x], n_in[order_y]
+        (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, n_merge, t_last) = run_sorted(
+            x, y, m_out, n_out, t, record_events, run_to_final
+        )
     return ParticleRun(
         t=t,
         x=out_x,
         y=out_y,
         vx=out_vx,
         vy=out_vy,
-        m=np.full(N, 1.0 / N),
-        n=np.full(N, 1.0 / N),
+        m=m_out,
+        n=n_out,
         event_t=ev_t,
         event_kind=ev_kind,
         event_i=ev_i,
         event_j=ev_j,
-        n_events=int(n_cross + n_stick),
+        n_events=int(n_cross + n_stick + n_merge),
         n_cross=int(n_cross),
         n_stick=int(n_stick),
         t_last_event=float(t_last),
         order_x=order_x,
         order_y=order_y,
+        n_merge=int(n_merge),
     )

@@ -139,14 +139,13 @@ def test_initial_order_puts_cluster_leavers_outside_stuck_pairs() -> None:
         ([0.0, np.nan], [1.0, 2.0], [0.0], {}, "x0 positions are not finite: x0[1] = nan"),
         ([0.0, 1.0], [1.0, np.inf], [0.0], {}, "y0 positions are not finite: y0[1] = inf"),
         ([], [], [0.0], {}, "x0 is empty"),
-        ([0.0, 1.0], [1.0], [0.0], {}, "x0 has 2 particles but y0 has 1"),
         ([[0.0, 1.0]], [[1.0, 2.0]], [0.0], {}, "x0 must be a 1-D array"),
         ([0.0], [1.0], [0.0, np.nan], {}, "t_out[1] = nan is not a finite time"),
         ([0.0], [1.0], [-1.0], {}, "t_out[0] = -1.0 is not a finite time >= 0"),
         ([0.0], [1.0], [1.0, 0.5], {}, "t_out is not sorted: t_out[0] = 1.0 > t_out[1] = 0.5"),
         ([0.0], [1.0], [], {}, "t_out must be a non-empty 1-D array"),
-        ([0.0, 1.0], [1.0, 2.0], [0.0], {"m": [0.3, 0.7]}, "unequal masses are not supported"),
-        ([0.0, 1.0], [1.0, 2.0], [0.0], {"n": [0.5]}, "pass n=None"),
+        ([0.0, 1.0], [1.0, 2.0], [0.0], {"n": [0.5]}, "n has shape (1,) for 2 particles"),
+        ([0.0, 1.0], [1.0, 2.0], [0.0], {"m": [0.5, 0.0]}, "m[1] = 0.0 is not a positive finite mass"),
     ],
 )
 def test_validation_errors(x0: list, y0: list, t_out: list, kwargs: dict, fragment: str) -> None:
@@ -160,3 +159,11 @@ def test_validation_errors(x0: list, y0: list, t_out: list, kwargs: dict, fragme
 def test_equal_masses_given_explicitly_are_accepted() -> None:
     run = simulate([0.0, 1.0], [1.0, 2.0], [0.0, 1.0], m=[0.5, 0.5], n=np.full(2, 0.5))
     assert run.x.shape == (2, 2)
+
+
+def test_unequal_masses_and_numbers_dispatch_to_the_general_engine() -> None:
+    """Only equal masses 1/N with N_x = N_y take the fast path (whose runs never report merges)."""
+    fast = simulate([0.0, 1.0], [1.0, 2.0], [0.0, 1.0], m=[0.5, 0.5])
+    general = simulate([0.0, 1.0], [1.0, 2.0], [0.0, 1.0], m=[0.3, 0.7])
+    assert general.m.tolist() == [0.3, 0.7] and fast.m.tolist() == [0.5, 0.5]
+    assert simulate([0.0, 1.0], [1.0], [0.0]).y.shape == (1, 1)

@@ -1,0 +1,370 @@
+"""Compiled core of the event-driven engine for arbitrary positive masses and N_x != N_y.
+
+Particles are numbered p = 0..P-1 (P = N_x + N_y): p < N_x is x_{p+1}, p >= N_x is y_{p-N_x+1}.
+``particle_at[s]`` is the particle in slot s of the merged left-to-right order (each species in
+index order). A block is a maximal run of slots [a, b) whose particles coincide and move with one
+velocity; it is stored at its first slot (``end[a] = b``, ``pos[a]``, ``t_ref[a]``, ``vel[a]``,
+``stamp[a]``) and found from its last slot (``start[b - 1] = a``). Its particles are at
+``pos[a] + vel[a] (t - t_ref[a])``.
+
+A block's velocity changes only when something meets it: the velocity a particle gets from the
+particles outside its cluster depends on their order alone. At a meeting, the meeting blocks and
+every adjacent block at the same position (to ``tol_pos``, a round-off allowance) form the cluster,
+``solve_cluster`` gives its exact velocities, and the cluster is re-sorted by velocity (slower to the
+left) and cut into new blocks. Neighbouring approaching pairs can coexist, so heap entries
+(meeting time, entry id) carry the stamps of both blocks and are dropped when popped stale (every
+rewritten block gets a fresh stamp, every dissolved one stamp -1). Entry ids are recycled.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from solvers.particles._kernels import KIND_CROSS, KIND_STICK, _grow, _heap_pop, _heap_push
+from solvers.particles.cluster import solve_cluster
+
+KIND_MERGE = 2
+
+
+@numba.njit(cache=True)
+def _at(pos: np.ndarray, t_ref: np.ndarray, vel: np.ndarray, a: int, t: float) -> float:
+    return pos[a] + vel[a] * (t - t_ref[a])
+
+
+@numba.njit(cache=True)
+def _resolve(
+    lo: int,
+    hi: int,
+    z: float,
+    t: float,
+    Nx: int,
+    w: np.ndarray,
+    M_before: np.ndarray,
+    N_before: np.ndarray,
+    particle_at: np.ndarray,
+    end: np.ndarray,
+    start: np.ndarray,
+    pos: np.ndarray,
+    t_ref: np.ndarray,
+    vel: np.ndarray,
+    stamp: np.ndarray,
+    next_stamp: int,
+    scratch: np.ndarray,
+    ids: np.ndarray,
+) -> tuple[int, int, int, int, int, int]:
+    """Resolve the cluster in slots [lo, hi) at position z and time t into blocks.
+
+    Free velocities (``solvers.particles.cluster``): with M_left, M_C (N_left, N_C) the x- (y-) mass
+    left of and inside the cluster, u_{x_i} = (2 M_{i-1} + m_i - M) - (2 N_left + N_C - N) and
+    u_{y_j} = (2 N_{j-1} + n_j - N) - (2 M_left + M_C - M).
+    Returns (next_stamp, number of blocks formed, K_x, K_y, first x index, first y index) (0-based).
+    """
+    Kx = 0
+    Ky = 0
+    for s in range(lo, hi):
+        p = particle_at[s]
+        if p < Nx:
+            Kx += 1
+        else:
+            Ky += 1
+    xs = ids[:Kx]
+    ys = ids[Kx : Kx + Ky]
+    kx = 0
+    ky = 0
+    for s in range(lo, hi):
+        p = particle_at[s]
+        if p < Nx:
+            xs[kx] = p
+            kx += 1
+        else:
+            ys[ky] = p - Nx
+            ky += 1
+    x_left = xs[0] if Kx > 0 else lo - ys[0]
+    y_left = ys[0] if Ky > 0 else lo - x_left
+    M = M_before[M_before.shape[0] - 1]
+    N = N_before[N_before.shape[0] - 1]
+    x_side = 2 * M_before[x_left] + (M_before[x_left + Kx] - M_before[x_left]) - M
+    y_side = 2 * N_before[y_left] + (N_before[y_left + Ky] - N_before[y_left]) - N
+    wx = scratch[0, :Kx]
+    ux = scratch[1, :Kx]
+    hx = scratch[2, :Kx]
+    wy = scratch[0, Kx : Kx + Ky]
+    uy = scratch[1, Kx : Kx + Ky]
+    hy = scratch[2, Kx : Kx + Ky]
+    for k in range(Kx):
+        i = xs[k]
+        wx[k] = w[i]
+        ux[k] = (2 * M_before[i] + w[i] - M) - y_side
+    for k in range(Ky):
+        j = ys[k]
+        wy[k] = w[Nx + j]
+        uy[k] = (2 * N_before[j] + w[Nx + j] - N) - x_side
+    solve_cluster(wx, ux, wy, uy, hx, hy)
+
+    n_blocks = 0
+    kx = 0
+    ky = 0
+    a = lo
+    for s in range(lo, hi):
+        take_x = ky == Ky or (kx < Kx and hx[kx] <= hy[ky])
+        if take_x:
+            particle_at[s] = xs[kx]
+            v = hx[kx]
+            kx += 1
+        else:
+            particle_at[s] = Nx + ys[ky]
+            v = hy[ky]
+            ky += 1
+        stamp[s] = -1
+        if s == lo or v != vel[a]:
+            if s > lo:
+                end[a] = s
+                start[s - 1] = a
+            a = s
+            pos[a] = z
+            t_ref[a] = t
+            vel[a] = v
+            stamp[a] = next_stamp
+            next_stamp += 1
+            n_blocks += 1
+    end[a] = hi
+    start[hi - 1] = a
+    first_x = xs[0] if Kx > 0 else -1
+    first_y = ys[0] if Ky > 0 else -1
+    return next_stamp, n_blocks, Kx, Ky, first_x, first_y
+
+
+@numba.njit(cache=True)
+def _schedule(
+    a: int,
+    t: float,
+    P: int,
+    end: np.ndarray,
+    pos: np.ndarray,
+    t_ref: np.ndarray,
+    vel: np.ndarray,
+    stamp: np.ndarray,
+    tol_vel: float,
+    heap: np.ndarray,
+    size: int,
+    entries: np.ndarray,
+    free: np.ndarray,
+    n_free: int,
+    n_entries: int,
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, int, int]:
+    """Push the meeting of block a with its right neighbour if they approach faster than ``tol_vel``
+    (a round-off allowance: slower approaches are velocity noise of blocks that move together).
+
+    Returns (heap, size, entries, free, n_free, n_entries) (arrays may have been grown)."""
+    b = end[a]
+    if b >= P or vel[a] - vel[b] <= tol_vel:
+        return heap, size, entries, free, n_free, n_entries
+    gap = max(_at(pos, t_ref, vel, b, t) - _at(pos, t_ref, vel, a, t), 0.0)
+    t_meet = t + gap / (vel[a] - vel[b])
+    if n_free > 0:
+        n_free -= 1
+        e = free[n_free]
+    else:
+        e = n_entries
+        n_entries += 1
+        if e >= entries.shape[0]:
+            grown = np.empty((2 * entries.shape[0], 3), np.int64)
+            grown[: entries.shape[0]] = entries
+            entries = grown
+            free = _grow(free, entries.shape[0])
+    entries[e, 0] = a
+    entries[e, 1] = stamp[a]
+    entries[e, 2] = stamp[b]
+    if size + 2 > heap.shape[0]:
+        grown_heap = np.full((2 * heap.shape[0], 2), np.inf)
+        grown_heap[: heap.shape[0]] = heap
+        heap = grown_heap
+    size = _heap_push(heap, size, t_meet, e)
+    return heap, size, entries, free, n_free, n_entries
+
+
+@numba.njit(cache=True)
+def _emit(
+    k: int,
+    t: float,
+    P: int,
+    Nx: int,
+    particle_at: np.ndarray,
+    end: np.ndarray,
+    pos: np.ndarray,
+    t_ref: np.ndarray,
+    vel: np.ndarray,
+    out_x: np.ndarray,
+    out_y: np.ndarray,
+    out_vx: np.ndarray,
+    out_vy: np.ndarray,
+) -> None:
+    a = 0
+    while a < P:
+        z = _at(pos, t_ref, vel, a, t)
+        for s in range(a, end[a]):
+            p = particle_at[s]
+            if p < Nx:
+                out_x[k, p] = z
+                out_vx[k, p] = vel[a]
+            else:
+                out_y[k, p - Nx] = z
+                out_vy[k, p - Nx] = vel[a]
+        a = end[a]
+
+
+@numba.njit(cache=True)
+def run_general(
+    Nx: int,
+    w: np.ndarray,
+    particle_at: np.ndarray,
+    z0: np.ndarray,
+    t_out: np.ndarray,
+    tol_pos: float,
+    tol_vel: float,
+    record_events: bool,
+    run_to_final: bool,
+):
+    """Resolve the clusters at t = 0 (groups of equal ``z0``, the sorted merged positions) and
+    advance through all events up to max(t_out) (or to the end).
+
+    Output time t_k is written once every event with time <= t_k has been processed (right
+    derivatives). Returns (x, y, vx, vy, event_t, event_kind, event_i, event_j, n_cross, n_stick,
+    n_merge, t_last_event); event indices are 1-based, 0 if the cluster has no particle of that species.
+    """
+    P = w.shape[0]
+    Ny = P - Nx
+    M_before = np.zeros(Nx + 1)
+    N_before = np.zeros(Ny + 1)
+    for i in range(Nx):
+        M_before[i + 1] = M_before[i] + w[i]
+    for j in range(Ny):
+        N_before[j + 1] = N_before[j] + w[Nx + j]
+    end = np.empty(P, np.int64)
+    start = np.empty(P, np.int64)
+    pos = np.zeros(P)
+    t_ref = np.zeros(P)
+    vel = np.zeros(P)
+    stamp = np.full(P, -1, np.int64)
+    scratch = np.empty((3, P))
+    ids = np.empty(P, np.int64)
+    next_stamp = 0
+
+    lo = 0
+    while lo < P:
+        hi = lo + 1
+        while hi < P and z0[hi] == z0[lo]:
+            hi += 1
+        next_stamp = _resolve(
+            lo, hi, z0[lo], 0.0, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, stamp,
+            next_stamp, scratch, ids,
+        )[0]
+        lo = hi
+
+    heap = np.full((P + 2, 2), np.inf)
+    size = 0
+    entries = np.empty((P + 2, 3), np.int64)
+    free = np.empty(P + 2, np.int64)
+    n_free = 0
+    n_entries = 0
+    a = 0
+    while a < P:
+        heap, size, entries, free, n_free, n_entries = _schedule(
+            a, 0.0, P, end, pos, t_ref, vel, stamp, tol_vel, heap, size, entries, free, n_free, n_entries
+        )
+        a = end[a]
+
+    nt = t_out.shape[0]
+    out_x = np.empty((nt, Nx))
+    out_y = np.empty((nt, Ny))
+    out_vx = np.empty((nt, Nx))
+    out_vy = np.empty((nt, Ny))
+    cap = 1024 if record_events else 0
+    ev_t = np.empty(cap)
+    ev_kind = np.empty(cap, np.int8)
+    ev_i = np.empty(cap, np.int64)
+    ev_j = np.empty(cap, np.int64)
+
+    n_cross = 0
+    n_stick = 0
+    n_merge = 0
+    t_now = 0.0
+    k = 0
+    while size > 0:
+        e = int(heap[0, 1])
+        a = entries[e, 0]
+        b = end[a]
+        if stamp[a] != entries[e, 1] or b >= P or stamp[b] != entries[e, 2]:
+            size = _heap_pop(heap, size)
+            free[n_free] = e
+            n_free += 1
+            continue
+        t_next = max(heap[0, 0], t_now)
+        while k < nt and t_out[k] < t_next:
+            _emit(k, t_out[k], P, Nx, particle_at, end, pos, t_ref, vel, out_x, out_y, out_vx, out_vy)
+            k += 1
+        if k == nt and not run_to_final:
+            break
+        size = _heap_pop(heap, size)
+        free[n_free] = e
+        n_free += 1
+        t_now = t_next
+        z = 0.5 * (_at(pos, t_ref, vel, a, t_now) + _at(pos, t_ref, vel, b, t_now))
+        lo = a
+        hi = end[b]
+        while lo > 0 and abs(_at(pos, t_ref, vel, start[lo - 1], t_now) - z) <= tol_pos:
+            lo = start[lo - 1]
+        while hi < P and abs(_at(pos, t_ref, vel, hi, t_now) - z) <= tol_pos:
+            hi = end[hi]
+        next_stamp, n_blocks, Kx, Ky, first_x, first_y = _resolve(
+            lo, hi, z, t_now, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, stamp,
+            next_stamp, scratch, ids,
+        )
+        if n_blocks == 1:
+            kind = KIND_STICK
+            n_stick += 1
+        elif Kx == 1 and Ky == 1:
+            kind = KIND_CROSS
+            n_cross += 1
+        else:
+            kind = KIND_MERGE
+            n_merge += 1
+        if lo > 0:
+            heap, size, entries, free, n_free, n_entries = _schedule(
+                start[lo - 1], t_now, P, end, pos, t_ref, vel, stamp, tol_vel, heap, size, entries, free, n_free, n_entries
+            )
+        if hi < P:
+            heap, size, entries, free, n_free, n_entries = _schedule(
+                start[hi - 1], t_now, P, end, pos, t_ref, vel, stamp, tol_vel, heap, size, entries, free, n_free, n_entries
+            )
+        if record_events:
+            n_ev = n_cross + n_stick + n_merge
+            if n_ev > cap:
+                cap *= 2
+                ev_t = _grow(ev_t, cap)
+                ev_kind = _grow(ev_kind, cap)
+                ev_i = _grow(ev_i, cap)
+                ev_j = _grow(ev_j, cap)
+            ev_t[n_ev - 1] = t_now
+            ev_kind[n_ev - 1] = kind
+            ev_i[n_ev - 1] = first_x + 1
+            ev_j[n_ev - 1] = first_y + 1
+    while k < nt:
+        _emit(k, t_out[k], P, Nx, particle_at, end, pos, t_ref, vel, out_x, out_y, out_vx, out_vy)
+        k += 1
+    n_ev = n_cross + n_stick + n_merge if record_events else 0
+    return (
+        out_x,
+        out_y,
+        out_vx,
+        out_vy,
+        ev_t[:n_ev].copy(),
+        ev_kind[:n_ev].copy(),
+        ev_i[:n_ev].copy(),
+        ev_j[:n_ev].copy(),
+        n_cross,
+        n_stick,
+        n_merge,
+        t_now,
+    )

@@ -1,0 +1,132 @@
+"""The exact cluster solver: the minimiser of the cluster problem of MATH.md section 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+
+from solvers.errors import ParticleInputError
+from solvers.particles.cluster import cluster_velocities
+
+
+def objective(hx: np.ndarray, hy: np.ndarray, wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray) -> float:
+    """Phi(h) = sum w (h - u)^2 / 2 + sum m n |h_x - h_y|."""
+    return float(
+        0.5 * np.sum(wx * (hx - ux) ** 2)
+        + 0.5 * np.sum(wy * (hy - uy) ** 2)
+        + np.sum(np.outer(wx, wy) * np.abs(hx[:, None] - hy[None, :]))
+    )
+
+
+def level_set_cost(lam: float, a: int, b: int, wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray) -> float:
+    """G_lambda(S) for S = the last a x-particles and the last b y-particles."""
+    Kx, Ky = wx.size, wy.size
+    in_x, in_y = np.arange(Kx) >= Kx - a, np.arange(Ky) >= Ky - b
+    cut = np.sum(np.outer(wx, wy) * (in_x[:, None] != in_y[None, :]))
+    return float(np.sum(wx[in_x] * (lam - ux[in_x])) + np.sum(wy[in_y] * (lam - uy[in_y])) + cut)
+
+
+@st.composite
+def clusters(draw: st.DrawFn, max_size: int = 5) -> tuple[np.ndarray, ...]:
+    """Random positive masses; free velocities increasing by index within each species (as in the
+    engine), drawn from a coarse grid half the time so that ties and degenerate cases are frequent."""
+    Kx = draw(st.integers(0, max_size))
+    Ky = draw(st.integers(0 if Kx else 1, max_size))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    coarse = draw(st.booleans())
+    wx, wy = rng.integers(1, 4, Kx) / 4 if coarse else rng.random(Kx) + 0.05, rng.integers(1, 4, Ky) / 4 if coarse else rng.random(Ky) + 0.05
+    ux = np.sort(rng.integers(-4, 5, Kx) / 2 if coarse else rng.normal(size=Kx))
+    uy = np.sort(rng.integers(-4, 5, Ky) / 2 if coarse else rng.normal(size=Ky))
+    return wx, ux, wy, uy
+
+
+@given(clusters())
+@settings(max_examples=150, deadline=None)
+def test_level_sets_minimise_the_cut_problem(cluster: tuple[np.ndarray, ...]) -> None:
+    """Brute force over all (K_x + 1)(K_y + 1) upper sets: at every lambda between and around the
+    returned velocities, {p : h_p > lambda} attains the minimum of G_lambda."""
+    wx, ux, wy, uy = cluster
+    hx, hy = cluster_velocities(wx, ux, wy, uy)
+    assert np.all(np.diff(hx) >= 0) and np.all(np.diff(hy) >= 0)
+    levels = np.unique(np.concatenate([hx, hy]))
+    probes = np.concatenate([0.5 * (levels[1:] + levels[:-1]), [levels[0] - 1.0, levels[-1] + 1.0]])
+    for lam in probes:
+        best = min(level_set_cost(lam, a, b, wx, ux, wy, uy) for a in range(wx.size + 1) for b in range(wy.size + 1))
+        mine = level_set_cost(lam, int(np.sum(hx > lam)), int(np.sum(hy > lam)), wx, ux, wy, uy)
+        assert mine <= best + 1e-12 * (1 + abs(best))
+
+
+@given(clusters(max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_agrees_with_a_general_purpose_qp_solver(cluster: tuple[np.ndarray, ...]) -> None:
+    """SLSQP on the problem with auxiliary variables s_ij >= |h_x_i - h_y_j| (an independent,
+    approximate solver) finds the same minimiser, and never a lower objective value."""
+    wx, ux, wy, uy = cluster
+    Kx, Ky = wx.size, wy.size
+    hx, hy = cluster_velocities(wx, ux, wy, uy)
+    i_of, j_of = np.divmod(np.arange(Kx * Ky), max(Ky, 1))
+    mn = (wx[i_of] * wy[j_of]) if Kx * Ky else np.empty(0)
+
+    def phi(v: np.ndarray) -> float:
+        return float(0.5 * np.sum(wx * (v[:Kx] - ux) ** 2) + 0.5 * np.sum(wy * (v[Kx : Kx + Ky] - uy) ** 2) + mn @ v[Kx + Ky :])
+
+    cons = [
+        {"type": "ineq", "fun": lambda v: v[Kx + Ky :] - (v[i_of] - v[Kx + j_of])},
+        {"type": "ineq", "fun": lambda v: v[Kx + Ky :] + (v[i_of] - v[Kx + j_of])},
+        {"type": "ineq", "fun": lambda v: np.concatenate([np.diff(v[:Kx]), np.diff(v[Kx : Kx + Ky])])},
+    ]
+    start = np.concatenate([ux, uy, np.abs(ux[i_of] - uy[j_of])])
+    result = minimize(phi, start, method="SLSQP", constraints=[c for c in cons if c["fun"](start).size], options={"ftol": 1e-14, "maxiter": 1000})
+    assert objective(hx, hy, wx, ux, wy, uy) <= result.fun + 1e-12
+    np.testing.assert_allclose(np.concatenate([hx, hy]), result.x[: Kx + Ky], atol=1e-5)
+
+
+def test_single_species_cluster_scatters_with_free_velocities() -> None:
+    """Without opposite-species partners there is no coupling: h = u (the cluster scatters)."""
+    hx, hy = cluster_velocities([0.2, 0.3, 0.5], [-1.0, 0.5, 2.0], [], [])
+    np.testing.assert_allclose(hx, [-1.0, 0.5, 2.0], rtol=0, atol=1e-15)
+    assert hy.size == 0
+
+
+@pytest.mark.parametrize(("m", "n", "u"), [(0.3, 0.1, 0.5), (0.1, 0.3, 0.5), (0.2, 0.2, -0.05), (0.25, 0.5, 0.4)])
+def test_pair_crosses_or_moves_with_the_mass_weighted_mean(m: float, n: float, u: float) -> None:
+    """x (left) and y coincide with free velocities u_x = u, u_y = -u: if 2 u > m + n they cross
+    (x keeps u - n, y gets -u + m), otherwise both move with (m u_x + n u_y)/(m + n)."""
+    hx, hy = cluster_velocities([m], [u], [n], [-u])
+    if 2 * u > m + n:
+        assert hx[0] == pytest.approx(u - n, abs=1e-15) and hy[0] == pytest.approx(-u + m, abs=1e-15)
+        assert hx[0] > hy[0]
+    else:
+        assert hx[0] == hy[0] == pytest.approx((m - n) * u / (m + n), abs=1e-15)
+
+
+def test_equal_mass_lemma_4_1_cluster() -> None:
+    """N = 5, masses 1/5: x_2, x_3 and y_3, y_4 at one point with one y to the left of it and x_1 to
+    the left, the rest to the right. Lemma 4.1 / Theorem 4.3: x_2 leaves left with -1/N, x_3 = y_3 stay
+    at 0, y_4 leaves right with 1/N. Free velocities from the rank formula."""
+    N = 5
+    w = np.full(2, 1 / N)
+    # x_i: sum_{k != i} sign(i - k)/N minus (y outside: y_1, y_2 left, y_5 right) -> (2 - 1)/N
+    ux = np.array([(2 * (i - 1) - (N - 1)) / N - 1 / N for i in (2, 3)])
+    uy = np.array([(2 * (j - 1) - (N - 1)) / N - (1 - 2) / N for j in (3, 4)])
+    hx, hy = cluster_velocities(w, ux, w, uy)
+    np.testing.assert_allclose(hx, [-1 / N, 0.0], atol=1e-15)
+    np.testing.assert_allclose(hy, [0.0, 1 / N], atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (([0.1], [np.nan], [0.2], [0.0]), "ux must be a 1-D array of finite numbers"),
+        (([0.1, 0.2], [0.0], [0.2], [0.0]), "masses and free velocities differ in length"),
+        (([0.0], [0.0], [0.2], [0.0]), "cluster masses must be positive"),
+        (([], [], [], []), "the cluster is empty"),
+    ],
+)
+def test_validation(args: tuple, fragment: str) -> None:
+    with pytest.raises(ParticleInputError) as info:
+        cluster_velocities(*args)
+    assert fragment in str(info.value) and "\n" not in str(info.value)

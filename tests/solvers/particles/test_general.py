@@ -1,0 +1,257 @@
+"""The general-mass engine: pair rule, same-species collisions, exact identities, references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from solvers.errors import ParticleInputError
+from solvers.particles.energy import dissipation, energy
+from solvers.particles.engine import ParticleRun, simulate
+from tests.solvers.particles.reference_general import implicit_euler
+from tests.solvers.particles.test_theorems import CLUSTERS, grid_configuration, random_configuration, weighted_distance
+
+
+@st.composite
+def weighted_configuration(draw: st.DrawFn, max_N: int = 8, grid: bool = True) -> tuple[np.ndarray, ...]:
+    """N_x != N_y in general, random positive masses normalised to unit totals (or not), positions on
+    a coarse grid (clusters at t = 0 and simultaneous meetings are frequent) or generic."""
+    Nx, Ny = draw(st.integers(1, max_N)), draw(st.integers(1, max_N))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    m, n = rng.random(Nx) + 0.1, rng.random(Ny) + 0.1
+    if draw(st.booleans()):
+        m, n = m / m.sum(), n / n.sum()
+    if grid:
+        x, y = np.sort(rng.integers(0, 9, Nx) / 4), np.sort(rng.integers(0, 9, Ny) / 4)
+    else:
+        x, y = np.sort(rng.normal(size=Nx)), np.sort(rng.normal(draw(st.floats(-1, 1)), 1.0, size=Ny))
+    return x, y, m, n
+
+
+def event_and_mid_times(run: ParticleRun, t_end: float) -> np.ndarray:
+    """Event times up to t_end (groups closer than 1e-9 represented by their last member), the
+    midpoints between them, 0 and t_end: no event lies strictly between two consecutive times."""
+    t_ev = np.unique(run.event_t[run.event_t < t_end])
+    t_ev = t_ev[np.diff(t_ev, append=np.inf) > 1e-9 * (1 + t_ev)]
+    nodes = np.unique(np.concatenate([[0.0], t_ev, [t_end]]))
+    return np.sort(np.concatenate([nodes, 0.5 * (nodes[1:] + nodes[:-1])]))
+
+
+def sampled(x: np.ndarray, y: np.ndarray, m: np.ndarray, n: np.ndarray, t_end: float) -> ParticleRun:
+    probe = simulate(x, y, [t_end], m=m, n=n)
+    return simulate(x, y, event_and_mid_times(probe, t_end), m=m, n=n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Equal masses: the general engine reproduces the fast path
+# ---------------------------------------------------------------------------------------------
+
+
+@given(st.one_of(grid_configuration(max_N=8, cells=8), random_configuration(max_N=30)))
+@settings(max_examples=40, deadline=None)
+def test_equal_masses_reproduce_the_fast_path(config: tuple[np.ndarray, np.ndarray]) -> None:
+    """Same positions (to round-off), velocities between events, events (pairs and kinds), final time."""
+    x0, y0 = config
+    probe = simulate(x0, y0, [0.0], run_to_final=True)
+    t = event_and_mid_times(probe, probe.t_last_event + 1.0)[1::2]
+    fast = simulate(x0, y0, t, run_to_final=True)
+    general = simulate(x0, y0, t, run_to_final=True, fast_path=False)
+    scale = 1 + np.abs(np.concatenate([x0, y0])).max()
+    np.testing.assert_allclose(general.x, fast.x, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(general.y, fast.y, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(general.vx, fast.vx, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(general.vy, fast.vy, rtol=0, atol=1e-12)
+    assert general.n_merge == 0 and (general.n_cross, general.n_stick) == (fast.n_cross, fast.n_stick)
+    key = lambda r: sorted(zip(r.event_i.tolist(), r.event_j.tolist(), r.event_kind.tolist()))  # noqa: E731
+    assert key(general) == key(fast)
+    assert general.t_last_event == pytest.approx(fast.t_last_event, abs=1e-12 * scale)
+
+
+@pytest.mark.parametrize("name", CLUSTERS)
+def test_equal_mass_initial_clusters_by_the_cluster_rule(name: str) -> None:
+    """Theorem 4.3 / Lemma 4.1 velocities come out of the general cluster rule at t = 0."""
+    x0, y0, vx, vy, _ = (np.array(v, float) for v in CLUSTERS[name])
+    run = simulate(x0, y0, [0.0], fast_path=False)
+    np.testing.assert_allclose(run.vx[0] * x0.size, vx, atol=1e-13)
+    np.testing.assert_allclose(run.vy[0] * x0.size, vy, atol=1e-13)
+
+
+# ---------------------------------------------------------------------------------------------
+# Remark 4.1 and same-species collisions, on constructed configurations
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_remark_4_1_pair_rule(seed: int) -> None:
+    """x_i at 0 meets y_j at gap 0.01, everything else at least 5 away (unit total masses):
+    they cross iff m_i > 4 N_{j-1} + 3 n_j - 4 M_{i-1}; otherwise they move on together with the
+    mass-weighted mean of their free velocities (a mean of the velocities they would have if they
+    did not interact with each other)."""
+    rng = np.random.default_rng(seed)
+    approach = 0.0
+    while approach <= 0.05:  # draw until x_i and y_j approach each other
+        Nx, Ny = rng.integers(2, 6, 2)
+        m, n = rng.random(Nx) + 0.2, rng.random(Ny) + 0.2
+        m, n = m / m.sum(), n / n.sum()
+        i, j = rng.integers(1, Nx + 1), rng.integers(1, Ny + 1)
+        M_before, N_before = m[: i - 1].sum(), n[: j - 1].sum()
+        u = 2 * M_before + m[i - 1] - 2 * N_before - n[j - 1]  # free velocity of x_i; that of y_j is -u
+        approach = 2 * u + m[i - 1] + n[j - 1]
+    kx, ky = np.arange(1, Nx + 1), np.arange(1, Ny + 1)
+    x0 = np.where(kx < i, -10.0 * (i - kx) - 5.0, 10.0 * (kx - i) + 5.0)
+    y0 = np.where(ky < j, -10.0 * (j - ky) - 5.0, 10.0 * (ky - j) + 5.0)
+    x0[i - 1], y0[j - 1] = 0.0, 0.01
+    t_meet = 0.01 / approach
+    run = simulate(x0, y0, [0.0, t_meet + 1e-3], m=m, n=n)
+    assert run.event_t[0] == pytest.approx(t_meet, rel=1e-12)
+    assert (run.event_i[0], run.event_j[0]) == (i, j)
+    crosses = m[i - 1] > 4 * N_before + 3 * n[j - 1] - 4 * M_before
+    if crosses:
+        assert run.event_kind[0] == 0
+        assert run.vx[1, i - 1] == pytest.approx(u - n[j - 1], abs=1e-14)
+        assert run.vy[1, j - 1] == pytest.approx(-u + m[i - 1], abs=1e-14)
+        assert run.x[1, i - 1] > run.y[1, j - 1]
+    else:
+        assert run.event_kind[0] == 1
+        mean = (m[i - 1] * u - n[j - 1] * u) / (m[i - 1] + n[j - 1])
+        assert run.vx[1, i - 1] == run.vy[1, j - 1] == pytest.approx(mean, abs=1e-14)
+        assert run.x[1, i - 1] == run.y[1, j - 1]
+    others = np.arange(Nx) != i - 1
+    np.testing.assert_array_equal(run.vx[1, others], run.vx[0, others])
+
+
+def test_same_species_collision_three_particles() -> None:
+    """m = (1/2, 1/2), n = (1,), x = (-1, 1.5), y = (0,): m_1 + m_2 < 2 n_1. Velocities 1/2, -1/2 and 0;
+    x_1 meets y_1 at t = 2 and sticks (m_1 = 1/2 < 3 n_1); the pair moves with (1/2 (-1/2) + 1 (1/2))/(3/2)
+    = 1/6 and meets x_2 (at 0.5, velocity -1/2) at t = 2.75 at 0.125: x_1 = x_2 there, the same-species
+    collision. The whole cluster then rests (free velocities -1/2, 1/2, 0 are balanced by the pull of y_1)."""
+    t = [0.0, 2.0, 2.5, 2.75, 3.0, 100.0]
+    run = simulate([-1.0, 1.5], [0.0], t, m=[0.5, 0.5], n=[1.0], run_to_final=True)
+    np.testing.assert_allclose(run.event_t, [2.0, 2.75], rtol=1e-15)
+    np.testing.assert_array_equal(run.event_kind, [1, 1])
+    np.testing.assert_allclose(run.vx[0], [0.5, -0.5], atol=1e-15)
+    np.testing.assert_allclose(run.vx[2], [1 / 6, -0.5], atol=1e-15)
+    np.testing.assert_allclose(run.x[2], [1 / 12, 0.25], atol=1e-15)
+    np.testing.assert_allclose(run.x[3:], 0.125, atol=1e-15)
+    np.testing.assert_allclose(run.y[3:, 0], 0.125, atol=1e-15)
+    np.testing.assert_allclose(run.vx[3:], 0.0, atol=1e-15)
+
+
+def test_same_species_collision_and_what_follows() -> None:
+    """m = (1/2, 1/2), n = (4/5, 1/5), x = (-1, 0), y = (-1/4, 5/4): x_1 and y_1 stick (t = 15/14),
+    the pair catches x_2 (an x-x collision with y_1 between them, 1 < 2 n_1), and the three then catch
+    y_2. Each block moves with the mass-weighted mean of its members' free velocities; the trajectory
+    agrees with the implicit-Euler reference."""
+    m, n = np.array([0.5, 0.5]), np.array([0.8, 0.2])
+    x0, y0 = np.array([-1.0, 0.0]), np.array([-0.25, 1.25])
+    run = simulate(x0, y0, [0.0], m=m, n=n, run_to_final=True)
+    assert run.n_events == run.n_stick == 3
+    assert run.event_t[0] == pytest.approx(15 / 14, rel=1e-14)
+    t = np.array([0.5, 2.0, 4.0, 6.0, 8.0])
+    mid = simulate(x0, y0, t, m=m, n=n)
+    assert mid.x[2, 0] == mid.x[2, 1] == mid.y[2, 0] != mid.y[2, 1]  # x_1 = x_2 = y_1 at t = 4
+    assert mid.x[4, 0] == mid.y[4, 1]  # everything together at t = 8
+    w = np.concatenate([m, n])
+    for k in range(t.size):
+        v = np.concatenate([mid.vx[k], mid.vy[k]])
+        z = np.concatenate([mid.x[k], mid.y[k]])
+        for point in np.unique(z):
+            block = z == point
+            momentum = np.sum(w[block] * v[block])
+            # total force on a block = sum of w_p times (velocity from the particles outside the block)
+            outside = ~block
+            force = sum(
+                w[p] * (np.sum(w[outside] * np.sign(z[p] - z[outside]) * np.where(np.arange(4)[outside] // 2 == p // 2, 1, -1)))
+                for p in np.flatnonzero(block)
+            )
+            assert momentum == pytest.approx(force, abs=1e-14)
+    xr, yr = implicit_euler(x0, y0, m, n, t, 2.5e-3)
+    assert np.abs(xr - mid.x).max() < 2e-2 and np.abs(yr - mid.y).max() < 2e-2
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact identities on random configurations
+# ---------------------------------------------------------------------------------------------
+
+
+@given(st.one_of(weighted_configuration(max_N=10), weighted_configuration(max_N=25, grid=False)))
+@settings(max_examples=40, deadline=None)
+def test_energy_dissipation_identity(config: tuple[np.ndarray, ...]) -> None:
+    """E is linear between events with slope -(sum m x'^2 + sum n y'^2): E(t_{k+1}) - E(t_k) =
+    -D(t_k) (t_{k+1} - t_k) exactly (to round-off) on every interval, and E never increases."""
+    x0, y0, m, n = config
+    run = sampled(x0, y0, m, n, 4.0)
+    E = energy(run.x, run.y, run.m, run.n)
+    D = dissipation(run.vx, run.vy, run.m, run.n)
+    scale = (np.sum(m) + np.sum(n)) ** 2 * (1 + np.ptp(np.concatenate([x0, y0])))
+    np.testing.assert_allclose(np.diff(E), -D[:-1] * np.diff(run.t), rtol=0, atol=1e-12 * scale)
+    assert np.all(np.diff(E) <= 1e-12 * scale)
+    assert run.n_events == run.n_cross + run.n_stick + run.n_merge == run.event_t.size
+
+
+@given(weighted_configuration(max_N=8), st.floats(-1.0, 1.0), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_theorem_3_1_contraction(config: tuple[np.ndarray, ...], shift: float, seed: int) -> None:
+    """Two solutions with the same masses never move apart in the weighted norm (through clusters,
+    merges and same-species collisions)."""
+    x1, y1, m, n = config
+    rng = np.random.default_rng(seed)
+    x2 = np.sort(x1 + shift + 0.3 * rng.normal(size=x1.size))
+    y2 = np.sort(y1 + 0.3 * rng.normal(size=y1.size))
+    probe_a, probe_b = simulate(x1, y1, [5.0], m=m, n=n), simulate(x2, y2, [5.0], m=m, n=n)
+    t = np.union1d(event_and_mid_times(probe_a, 5.0), event_and_mid_times(probe_b, 5.0))
+    a, b = simulate(x1, y1, t, m=m, n=n), simulate(x2, y2, t, m=m, n=n)
+    d = weighted_distance(a, b)
+    assert np.all(np.diff(d) <= 1e-12 * (1 + d[:-1]))
+
+
+@given(weighted_configuration(max_N=3))
+@settings(max_examples=8, deadline=None)
+def test_agrees_with_implicit_euler_reference(config: tuple[np.ndarray, ...]) -> None:
+    """The minimising-movement scheme with tau = 1/200 (error O(tau)) stays within 4 tau (1 + number
+    of events) of the exact solution, and halving tau brings it closer overall."""
+    x0, y0, m, n = config
+    t = np.linspace(0.0, 1.0, 5)
+    run = simulate(x0, y0, t, m=m, n=n)
+    bound = 4 * 5e-3 * (1 + run.n_events) * max(1.0, float(np.sum(m) + np.sum(n)) / 2)
+    xr, yr = implicit_euler(x0, y0, run.m, run.n, t, 5e-3)
+    assert max(np.abs(xr - run.x).max(), np.abs(yr - run.y).max()) <= bound
+
+
+# ---------------------------------------------------------------------------------------------
+# Interface
+# ---------------------------------------------------------------------------------------------
+
+
+def test_unequal_numbers_with_default_masses() -> None:
+    """N_x = 3, N_y = 2 with masses 1/3 and 1/2: separated species move as in the pre-contact formula
+    x_i' = (2 M_{i-1} + m_i - 1) + 1, y_j' = (2 N_{j-1} + n_j - 1) - 1."""
+    run = simulate([0.0, 0.1, 0.2], [5.0, 5.1], [0.0, 0.1])
+    assert (run.N_x, run.N_y) == (3, 2)
+    np.testing.assert_allclose(run.vx[0], [1 / 3, 1.0, 5 / 3], atol=1e-15)
+    np.testing.assert_allclose(run.vy[0], [-1.5, -0.5], atol=1e-15)
+    np.testing.assert_array_equal(run.m, np.full(3, 1 / 3))
+
+
+def test_masses_follow_their_particles_when_sorting() -> None:
+    a = simulate([1.0, 0.0], [3.0, 2.0], [0.0, 0.4], m=[0.7, 0.3], n=[0.2, 0.8])
+    b = simulate([0.0, 1.0], [2.0, 3.0], [0.0, 0.4], m=[0.3, 0.7], n=[0.8, 0.2])
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.m, [0.3, 0.7])
+    np.testing.assert_array_equal(a.n, [0.8, 0.2])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"m": [0.5, -0.5]}, "m[1] = -0.5 is not a positive finite mass"),
+        ({"n": [np.nan, 0.5]}, "n[0] = nan is not a positive finite mass"),
+        ({"m": [1.0]}, "m has shape (1,) for 2 particles"),
+    ],
+)
+def test_mass_validation(kwargs: dict, fragment: str) -> None:
+    with pytest.raises(ParticleInputError) as info:
+        simulate([0.0, 1.0], [1.0, 2.0], [0.0], **kwargs)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
