@@ -1,9 +1,23 @@
 """Named initial-value problems ("cases") read from TOML files in ``data/cases``.
 
-A case file holds the final time ``T``, optionally ``N`` (particles per species, default 400) and a
-``description``, and either the two initial densities as tables ``[rho0]`` and ``[eta0]`` (see
+A case file holds the final time ``T``, optionally ``N`` (default 400) and a ``description``, and
+either the two initial densities as tables ``[rho0]`` and ``[eta0]`` (see
 ``solvers.initial.density_from_spec`` for the kinds) or explicit particles ``[particles]`` with
 arrays ``x``, ``y`` of equal length and optional masses ``m``, ``n`` (then N is their length).
+
+Density cases take three optional keys for unequal masses:
+
+- ``mass`` inside ``[rho0]`` / ``[eta0]``: the total mass ``M_rho`` / ``M_eta`` of the species
+  (positive, finite, default 1; the density's shape is normalised, ``mass`` scales it);
+- ``atomisation = "equal"`` (default): ``N`` particles of mass ``M_rho / N`` for rho and ``N_eta``
+  particles of mass ``M_eta / N_eta`` for eta, at the quantiles of ``solvers.initial.atomise``;
+  ``atomisation = "grid"``: ``solvers.initial.atomise_grid`` with ``N`` (rho) and ``N_eta`` (eta) equal
+  cells on each support, one particle per cell of positive mass at its centre, carrying that mass;
+- ``N_eta``: particle (or cell) count of eta, default ``N``.
+
+``initial_state`` gives positions and masses for every case; ``initial_particles`` gives the positions of
+the paper's setting only (N particles of mass 1/N per species, ``Case.unit_equal_masses``) and refuses
+other cases, since positions alone would silently drop their masses.
 """
 
 from __future__ import annotations
@@ -18,20 +32,23 @@ from typing import Any, Literal
 import numpy as np
 
 from solvers.errors import CaseError, DensityError
-from solvers.initial import Density, atomise, density_from_spec
+from solvers.initial import KINDS, Density, atomise, atomise_grid, density_from_spec
 
-__all__ = ["CASES_DIR", "DEFAULT_N", "Case", "list_cases", "load_case", "initial_particles"]
+__all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "list_cases", "load_case", "initial_particles", "initial_state"]
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "data" / "cases"
 DEFAULT_N = 400
 
-_TOP_KEYS = ("description", "T", "N", "rho0", "eta0", "particles")
+_TOP_KEYS = ("description", "T", "N", "N_eta", "atomisation", "rho0", "eta0", "particles")
 _PARTICLE_KEYS = ("x", "y", "m", "n")
+ATOMISATIONS = ("equal", "grid")
 
 
 @dataclass(frozen=True, eq=False)
 class Case:
-    """A parsed, validated case: densities ``rho0``/``eta0`` or explicit ``particles``."""
+    """A parsed, validated case: densities ``rho0``/``eta0`` (unit-mass shapes, scaled by the total
+    masses ``mass_rho``/``mass_eta``) or explicit ``particles``; ``N`` and ``N_eta`` are the particle
+    (grid: cell) counts of rho and eta."""
 
     name: str
     T: float
@@ -41,10 +58,22 @@ class Case:
     particles: dict[str, np.ndarray] | None
     source: str
     spec: dict[str, Any]
+    mass_rho: float = 1.0
+    mass_eta: float = 1.0
+    atomisation: str = "equal"
+    N_eta: int | None = None
 
     @property
     def description(self) -> str:
         return str(self.spec.get("description", ""))
+
+    @property
+    def unit_equal_masses(self) -> bool:
+        """True in the paper's setting: N particles of mass 1/N per species (unit total masses)."""
+        if self.particles is not None:
+            return "m" not in self.particles and "n" not in self.particles
+        same_N = self.N_eta is None or self.N_eta == self.N
+        return self.atomisation == "equal" and same_N and self.mass_rho == 1.0 and self.mass_eta == 1.0
 
 
 def list_cases() -> list[str]:
@@ -106,6 +135,33 @@ def _parse_particles(table: Any, label: str) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _count(spec: dict[str, Any], key: str, default: int, label: str) -> int:
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CaseError(f"{label}: {key} must be a positive integer, got {value!r}; set e.g. {key} = 400")
+    return value
+
+
+def _density(table: Any, key: str, label: str) -> tuple[Density, float]:
+    """The unit-mass density of a ``[rho0]``/``[eta0]`` table and its optional total ``mass`` (default 1)."""
+    if not isinstance(table, dict):
+        raise CaseError(f"{label}: {key} must be a table with a kind; write [{key}]")
+    kind = table.get("kind")
+    if isinstance(kind, str) and kind in KINDS:
+        allowed = (*KINDS[kind], "mass")
+        for entry in table:
+            if entry != "kind" and entry not in allowed:
+                raise CaseError(f"{label}: {key}: unknown key {entry!r} for kind '{kind}'; {_suggest(entry, allowed)}")
+    mass = table.get("mass", 1.0)
+    if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (math.isfinite(mass) and mass > 0):
+        raise CaseError(f"{label}: {key}.mass must be a positive finite number, got {mass!r}; set e.g. mass = 1.0")
+    try:
+        density = density_from_spec({k: v for k, v in table.items() if k != "mass"}, name=key)
+    except DensityError as exc:
+        raise CaseError(f"{label}: {exc}") from None
+    return density, float(mass)
+
+
 def _parse(spec: dict[str, Any], name: str, source: str, label: str) -> Case:
     for key in spec:
         if key not in _TOP_KEYS:
@@ -118,23 +174,21 @@ def _parse(spec: dict[str, Any], name: str, source: str, label: str) -> Case:
     if "description" in spec and not isinstance(spec["description"], str):
         raise CaseError(f"{label}: description must be a string; quote it")
     if "particles" in spec:
-        extra = [key for key in ("rho0", "eta0", "N") if key in spec]
+        extra = [key for key in ("rho0", "eta0", "N", "N_eta", "atomisation") if key in spec]
         if extra:
             raise CaseError(f"{label}: [particles] fixes the initial data and N; remove {', '.join(extra)}")
         particles = _parse_particles(spec["particles"], label)
         return Case(name, float(T), int(particles["x"].size), None, None, particles, source, spec)
-    N = spec.get("N", DEFAULT_N)
-    if isinstance(N, bool) or not isinstance(N, int) or N < 1:
-        raise CaseError(f"{label}: N must be a positive integer, got {N!r}; set e.g. N = 400")
-    densities: list[Density] = []
+    N = _count(spec, "N", DEFAULT_N, label)
+    N_eta = _count(spec, "N_eta", N, label)
+    atomisation = spec.get("atomisation", "equal")
+    if atomisation not in ATOMISATIONS:
+        raise CaseError(f"{label}: unknown atomisation {atomisation!r}; {_suggest(str(atomisation), ATOMISATIONS)}")
     for key in ("rho0", "eta0"):
         if key not in spec:
             raise CaseError(f"{label}: missing [{key}]; add a [{key}] table with a kind, or a [particles] table")
-        try:
-            densities.append(density_from_spec(spec[key], name=key))
-        except DensityError as exc:
-            raise CaseError(f"{label}: {exc}") from None
-    return Case(name, float(T), N, densities[0], densities[1], None, source, spec)
+    (rho0, mass_rho), (eta0, mass_eta) = (_density(spec[key], key, label) for key in ("rho0", "eta0"))
+    return Case(name, float(T), N, rho0, eta0, None, source, spec, mass_rho, mass_eta, str(atomisation), N_eta)
 
 
 def load_case(name_or_path: str | Path) -> Case:
@@ -159,15 +213,52 @@ def load_case(name_or_path: str | Path) -> Case:
 def initial_particles(
     case: Case, N: int | None = None, placement: Literal["right", "mid"] = "right"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Initial positions ``(x0, y0)``: atomisation of ``rho0``/``eta0`` with N particles each
-    (``solvers.initial.atomise``), or copies of the case's explicit particles (whose N is fixed)."""
+    """Initial positions ``(x0, y0)`` of a case in the paper's setting (``Case.unit_equal_masses``):
+    atomisation of ``rho0``/``eta0`` with N particles each (``solvers.initial.atomise``), or copies of
+    the case's explicit particles (whose N is fixed). ``CaseError`` for other cases: use ``initial_state``."""
+    if not case.unit_equal_masses:
+        raise CaseError(
+            f"case {case.name} has unequal or non-unit particle masses; use compare.cases.initial_state, which returns the masses"
+        )
+    x0, y0, _, _ = initial_state(case, N, placement)
+    return x0, y0
+
+
+def _counts(case: Case, N: int | None) -> tuple[int, int]:
+    """Particle (cell) counts of rho and eta; an override N replaces the case's N and scales N_eta with it."""
+    N_eta = case.N if case.N_eta is None else case.N_eta
+    if N is None:
+        return case.N, N_eta
+    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+        raise CaseError(f"case {case.name}: N must be a positive integer, got {N!r}; pass N >= 1")
+    return int(N), max(1, round(N * N_eta / case.N))
+
+
+def initial_state(
+    case: Case, N: int | None = None, placement: Literal["right", "mid"] = "right"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Initial positions and masses ``(x0, y0, m, n)`` of any case (see the module docstring).
+
+    ``N`` overrides the rho count; the eta count keeps the case's ratio ``N_eta / N`` (rounded, >= 1).
+    ``placement`` applies to ``atomisation = "equal"``; grid particles sit at the cell centres.
+    Explicit particles keep their masses (default 1/N each) and refuse an N override.
+    """
     if case.particles is not None:
         if N is not None and N != case.N:
             raise CaseError(f"case {case.name} has {case.N} explicit particles per species; drop the N override")
-        return case.particles["x"].copy(), case.particles["y"].copy()
+        x0, y0 = case.particles["x"].copy(), case.particles["y"].copy()
+        m = case.particles["m"].copy() if "m" in case.particles else np.full(x0.size, 1.0 / x0.size)
+        n = case.particles["n"].copy() if "n" in case.particles else np.full(y0.size, 1.0 / y0.size)
+        return x0, y0, m, n
     assert case.rho0 is not None and case.eta0 is not None
-    n_particles = case.N if N is None else N
+    N_x, N_y = _counts(case, N)
     try:
-        return atomise(case.rho0, n_particles, placement), atomise(case.eta0, n_particles, placement)
+        if case.atomisation == "grid":
+            if placement not in ("right", "mid"):
+                raise DensityError(f"unknown placement {placement!r}; {_suggest(str(placement), ('right', 'mid'))}")
+            (x0, m), (y0, n) = atomise_grid(case.rho0, N_x, case.mass_rho), atomise_grid(case.eta0, N_y, case.mass_eta)
+            return x0, y0, m, n
+        x0, y0 = atomise(case.rho0, N_x, placement), atomise(case.eta0, N_y, placement)
     except DensityError as exc:
         raise CaseError(f"case {case.name}: {exc}") from None
+    return x0, y0, np.full(N_x, case.mass_rho / N_x), np.full(N_y, case.mass_eta / N_y)

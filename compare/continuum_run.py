@@ -3,11 +3,16 @@
 Schema (all quantities are non-dimensional, CF ``units = "1"``):
 
 - coordinates ``t`` (output times k T / nt, k = 0..nt), ``x`` (cell centres of the uniform grid on
-  the hull of the initial joint support, ``cells`` cells) and ``x_edge`` (its cells' edges, own
-  dimension, ``cells + 1`` points);
-- ``rho(t, x)``, ``eta(t, x)``: cell averages (finite volumes: the solver's state; lagrangian: the
-  exact cell averages of its piecewise-constant density on the same uniform grid);
-- ``energy(t)`` = integral (F_rho - F_eta)^2 dx and ``dissipation(t)`` = integral rho v_rho^2 +
+  the hull ``[a, b]`` of the initial joint support, ``cells`` cells) and ``x_edge`` (its cells' edges,
+  own dimension, ``cells + 1`` points). With unequal masses the hull grows: at its left end
+  ``F_rho = F_eta = 0`` and at its right end ``F = M``, so the velocities there are ``-+ (M_rho - M_eta)``
+  and the hull moves outwards at speed at most ``|M_rho - M_eta|``; the grid is then
+  ``[a - |M_rho - M_eta| T, b + |M_rho - M_eta| T]``, which holds the exact support up to ``T``;
+- ``rho(t, x)``, ``eta(t, x)``: cell averages of ``M_rho rho0`` and ``M_eta eta0`` evolved (the case's
+  total masses; finite volumes: the solver's state; lagrangian: the exact cell averages of its
+  piecewise-constant density on the same uniform grid);
+- ``energy(t)`` = integral d (d - (M_rho - M_eta)) dx, d = F_rho - F_eta (= integral d^2 for equal
+  masses), and ``dissipation(t)`` = integral rho v_rho^2 +
   integral eta v_eta^2, both exact for the solver's own representation (lagrangian: from its nodes,
   not from the cell averages); ``mass_rho(t)``, ``mass_eta(t)`` = sum of cell averages times dx;
 - lagrangian only: ``X(t, s_rho)`` and ``Y(t, s_eta)``, the nodes of the quantile functions at the
@@ -59,7 +64,9 @@ def _lagrangian_fields(
     case: Case, cells: int, t_out: np.ndarray, cfl: float, x_edge: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict, dict, int]:
     """Lagrangian run: cell averages on ``x_edge``, energy, dissipation, nodes and the step count."""
-    s, X, sigma, Y, steps = solve_lagrangian(case.rho0, case.eta0, cells, t_out, cfl=cfl)
+    s, X, sigma, Y, steps = solve_lagrangian(
+        case.rho0, case.eta0, cells, t_out, cfl=cfl, mass_rho=case.mass_rho, mass_eta=case.mass_eta
+    )
     dx = np.diff(x_edge)
     rho = np.stack([np.diff(cdf_at(x_edge, Xk, s)) / dx for Xk in X])
     eta = np.stack([np.diff(cdf_at(x_edge, Yk, sigma)) / dx for Yk in Y])
@@ -94,8 +101,9 @@ def run_continuum(
     _check_run_parameters(T, nt)
     if case.rho0 is None or case.eta0 is None:
         raise CaseError(f"case {case.name} gives particles, not densities; pick a case with [rho0] and [eta0] tables")
-    a = min(case.rho0.support[0], case.eta0.support[0])
-    b = max(case.rho0.support[1], case.eta0.support[1])
+    spread = abs(case.mass_rho - case.mass_eta) * float(T)
+    a = min(case.rho0.support[0], case.eta0.support[0]) - spread
+    b = max(case.rho0.support[1], case.eta0.support[1]) + spread
     x_edge = np.linspace(a, b, cells + 1)
     t_out = np.arange(nt + 1) * float(T) / nt
     t_out[-1] = float(T)
@@ -107,9 +115,9 @@ def run_continuum(
         rho, eta, energy, dissipation, extra_vars, extra_coords, steps = _lagrangian_fields(case, cells, t_out, cfl, x_edge)
     else:
         dx = (b - a) / cells
-        rho, eta, steps = solve_fv(
-            cell_averages(case.rho0, x_edge), cell_averages(case.eta0, x_edge), dx, t_out, scheme=scheme, cfl=cfl
-        )
+        rho0 = case.mass_rho * cell_averages(case.rho0, x_edge)
+        eta0 = case.mass_eta * cell_averages(case.eta0, x_edge)
+        rho, eta, steps = solve_fv(rho0, eta0, dx, t_out, scheme=scheme, cfl=cfl)
         energy, dissipation = fv_energy_and_dissipation(rho, eta, x_edge)
     wall_time = time.perf_counter() - start
 
@@ -119,7 +127,7 @@ def run_continuum(
         data_vars={
             "rho": (("t", "x"), rho, {**UNIT, "long_name": "cell average of the density rho"}),
             "eta": (("t", "x"), eta, {**UNIT, "long_name": "cell average of the density eta"}),
-            "energy": (("t",), energy, {**UNIT, "long_name": "energy E = integral of (F_rho - F_eta)^2"}),
+            "energy": (("t",), energy, {**UNIT, "long_name": "energy E = integral of d (d - (M_rho - M_eta)), d = F_rho - F_eta"}),
             "dissipation": (
                 ("t",),
                 dissipation,

@@ -2,13 +2,17 @@
 
 Schema (all quantities are non-dimensional, CF ``units = "1"``):
 
-- coordinates ``t`` (output times k T / nt, k = 0..nt), ``i`` = 1..N (x-particles, left to right),
-  ``j`` = 1..N (y-particles);
+- coordinates ``t`` (output times k T / nt, k = 0..nt), ``i`` = 1..N_x (x-particles, left to right),
+  ``j`` = 1..N_y (y-particles);
 - ``x(t, i)``, ``y(t, j)`` positions; ``vx(t, i)``, ``vy(t, j)`` right derivatives (velocities);
-  ``m(i)``, ``n(j)`` masses; ``energy(t)`` = E[Z]; ``dissipation(t)`` = sum m x'^2 + sum n y'^2;
+  ``m(i)``, ``n(j)`` masses (``compare.cases.initial_state``); ``energy(t)`` = E[Z] with these masses;
+  ``dissipation(t)`` = sum m x'^2 + sum n y'^2;
 - event log on dimension ``event``: ``event_t``, ``event_kind`` (int8, CF flags 0 = cross,
-  1 = stick), ``event_i``, ``event_j`` (1-based indices of the meeting x- and y-particle);
-- flat attributes: case, description, N, T, nt, placement, solver, n_events, n_cross, n_stick,
+  1 = stick, 2 = merge: any other rearrangement of a cluster, general engine only), ``event_i``,
+  ``event_j`` (1-based smallest indices of the x- and y-particles of the event);
+- flat attributes: case, description, N (= N_x), N_x, N_y, T, nt, placement (``explicit`` for given
+  particles, ``grid`` for grid atomisation), solver (which engine ran: ``SOLVER_RANK`` for N particles
+  of mass 1/N per species, else ``SOLVER_GENERAL``), n_events, n_cross, n_stick, n_merge,
   t_last_event, wall_time_s, case_source (the TOML text), config (JSON of the run parameters) and
   ``compare.io.provenance_attrs()``.
 """
@@ -24,15 +28,16 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, initial_particles, load_case
+from compare.cases import Case, initial_state, load_case
 from compare.io import provenance_attrs
 from solvers.errors import InputError
 from solvers.particles.energy import dissipation, energy
-from solvers.particles.engine import simulate
+from solvers.particles.engine import _equal_masses, simulate
 
-__all__ = ["SOLVER", "run_particles", "summary_line"]
+__all__ = ["SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line"]
 
-SOLVER = "solvers.particles.engine.simulate (exact event-driven, equal masses)"
+SOLVER_RANK = "solvers.particles.engine.simulate (exact event-driven, equal masses: rank engine)"
+SOLVER_GENERAL = "solvers.particles.engine.simulate (exact event-driven, general masses: block engine)"
 
 
 def _check_run_parameters(T: float, nt: int) -> None:
@@ -51,14 +56,14 @@ def run_particles(
     placement: Literal["right", "mid"] = "right",
 ) -> xr.Dataset:
     """Run the exact particle solver on a case (``Case``, name or TOML path) up to time ``T``
-    (default: the case's) with N particles per species (default: the case's), output at the
-    ``nt + 1`` times ``k T / nt``; return the Dataset described in the module docstring."""
+    (default: the case's) with N rho-particles (default: the case's; ``compare.cases.initial_state``
+    scales the eta count with it), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
+    described in the module docstring."""
     case = case if isinstance(case, Case) else load_case(case)
     T = case.T if T is None else T
     _check_run_parameters(T, nt)
-    x0, y0 = initial_particles(case, N, placement)
-    masses = case.particles or {}
-    m, n = masses.get("m"), masses.get("n")
+    x0, y0, m, n = initial_state(case, N, placement)
+    rank_engine = _equal_masses(m, n)
     t_out = np.arange(nt + 1) * float(T) / nt
     t_out[-1] = float(T)
 
@@ -66,8 +71,12 @@ def run_particles(
     run = simulate(x0, y0, t_out, m=m, n=n)
     wall_time = time.perf_counter() - start
 
-    placement_used = "explicit" if case.particles is not None else placement
+    placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement
     config = {"case": case.name, "N": run.N, "T": float(T), "nt": int(nt), "placement": placement_used}
+    if run.N_y != run.N_x:
+        config["N_y"] = run.N_y
+    # equal masses 1/N: the default weights make the energy's prefix sums exact integers
+    energy_masses = () if rank_engine else (run.m, run.n)
     unit = {"units": "1"}
     ds = xr.Dataset(
         data_vars={
@@ -79,8 +88,8 @@ def run_particles(
             "n": (("j",), run.n, {**unit, "long_name": "mass of y_j"}),
             "energy": (
                 ("t",),
-                energy(run.x, run.y, m, n),
-                {**unit, "long_name": "interaction energy E[Z] = integral of (F_x - F_y)^2"},
+                energy(run.x, run.y, *energy_masses),
+                {**unit, "long_name": "interaction energy E[Z] = integral of (F_x - F_y) (F_x - F_y - (M_x - M_y))"},
             ),
             "dissipation": (
                 ("t",),
@@ -94,8 +103,8 @@ def run_particles(
                 {
                     **unit,
                     "long_name": "kind of the event",
-                    "flag_values": np.array([0, 1], dtype=np.int8),
-                    "flag_meanings": "cross stick",
+                    "flag_values": np.array([0, 1, 2], dtype=np.int8),
+                    "flag_meanings": "cross stick merge",
                 },
             ),
             "event_i": (("event",), run.event_i, {**unit, "long_name": "index i of the x-particle of the event"}),
@@ -104,7 +113,7 @@ def run_particles(
         coords={
             "t": ("t", run.t, {**unit, "long_name": "time"}),
             "i": ("i", np.arange(1, run.N + 1), {**unit, "long_name": "index of the rho-particle (left to right)"}),
-            "j": ("j", np.arange(1, run.N + 1), {**unit, "long_name": "index of the eta-particle (left to right)"}),
+            "j": ("j", np.arange(1, run.N_y + 1), {**unit, "long_name": "index of the eta-particle (left to right)"}),
         },
         attrs={
             "title": f"exact particle run of case {case.name}",
@@ -112,13 +121,16 @@ def run_particles(
             "case": case.name,
             "description": case.description,
             "N": run.N,
+            "N_x": run.N_x,
+            "N_y": run.N_y,
             "T": float(T),
             "nt": int(nt),
             "placement": placement_used,
-            "solver": SOLVER,
+            "solver": SOLVER_RANK if rank_engine else SOLVER_GENERAL,
             "n_events": run.n_events,
             "n_cross": run.n_cross,
             "n_stick": run.n_stick,
+            "n_merge": run.n_merge,
             "t_last_event": run.t_last_event,
             "wall_time_s": wall_time,
             "case_source": case.source,
@@ -130,9 +142,12 @@ def run_particles(
 
 
 def summary_line(ds: xr.Dataset, wall_time: float, out: str | Path) -> str:
-    """``overlap N=400: 12345 events (12000 crossings, 345 sticks) to T=2 in 0.05 s -> run.nc``."""
+    """``overlap N=400: 12345 events (12000 crossings, 345 sticks) to T=2 in 0.05 s -> run.nc``; with
+    N_x != N_y ``N=300/200``, and the general engine adds ``, 17 merges`` to the counts."""
     a = ds.attrs
+    count = f"{a['N_x']}" if a["N_x"] == a["N_y"] else f"{a['N_x']}/{a['N_y']}"
+    merges = f", {a['n_merge']} merges" if a["solver"] == SOLVER_GENERAL else ""
     return (
-        f"{a['case']} N={a['N']}: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks) "
+        f"{a['case']} N={count}: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks{merges}) "
         f"to T={a['T']:g} in {wall_time:.2f} s -> {out}"
     )

@@ -339,6 +339,8 @@ def run_study(
     case = case if isinstance(case, Case) else load_case(case)
     if case.rho0 is None or case.eta0 is None:
         raise CaseError(f"case {case.name} gives explicit particles; a convergence study needs [rho0] and [eta0] densities")
+    if not case.unit_equal_masses:
+        raise CaseError(f"case {case.name} is not N particles of mass 1/N per species; a convergence study needs unit masses and atomisation = \"equal\" with N_eta = N")
     T = case.T if T is None else T
     _check_run_parameters(T, nt)
     Ns = check_Ns(Ns)

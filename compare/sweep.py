@@ -144,6 +144,8 @@ def _load_cases(names: tuple[str, ...], base: Path, label: str) -> tuple[Case, .
     for case in cases:
         if case.rho0 is None or case.eta0 is None:
             raise CaseError(f"{label}: case {case.name} gives explicit particles; a sweep needs cases with [rho0] and [eta0] densities")
+        if not case.unit_equal_masses:
+            raise CaseError(f"{label}: case {case.name} is not N particles of mass 1/N per species; a sweep needs unit masses and equal atomisation")
         if case.name in seen:
             raise CaseError(f"{label}: case name {case.name!r} appears twice; give every case file a distinct name")
         seen.add(case.name)

@@ -1,12 +1,14 @@
-"""Exact solution of system (5) while the supports of ``rho`` and ``eta`` are disjoint (unit masses).
+"""Exact solution of system (5) while the supports of ``rho`` and ``eta`` are disjoint.
 
 While no ``eta`` mass lies between two ``rho`` characteristics, ``F_eta`` is constant along each
 ``rho`` characteristic (and vice versa), so the pseudo-inverse equations integrate to
 
-    X(s, t) = X0(s) + 2 (s - F_eta0(X0(s))) t,      Y(s, t) = Y0(s) + 2 (s - F_rho0(Y0(s))) t.
+    X(s, t) = X0(s) + (2 s - M_rho - 2 F_eta0(X0(s)) + M_eta) t,   s in [0, M_rho],
+    Y(s, t) = Y0(s) + (2 s - M_eta - 2 F_rho0(Y0(s)) + M_rho) t,   s in [0, M_eta],
 
-For ``rho0`` left of ``eta0``: ``X = X0 + 2 s t``, ``Y = Y0 - 2 (1 - s) t``. Along a characteristic
-``dX/ds`` grows by ``2 t``, so the density is ``rho0 / (1 + 2 t rho0)``. Each connected component of
+with the species ``M_rho rho0`` and ``M_eta eta0`` (``rho0``, ``eta0`` of unit mass; ``F`` in mass units).
+For unit masses and ``rho0`` left of ``eta0``: ``X = X0 + 2 s t``, ``Y = Y0 - 2 (1 - s) t``. Along a
+characteristic ``dX/ds`` grows by ``2 t``, so the density is ``rho0 / (1 + 2 t rho0)``. Each connected component of
 a support moves as a block with the constant ``c = F_other0`` of its position; the formula holds
 until two components of different species first touch (``contact_time``). A gap inside one
 species' support keeps its width while no mass of the other species lies in it.
@@ -28,7 +30,8 @@ class ExactMarginal:
     """One species of the exact separated solution at time ``t``.
 
     Vectorised ``cdf``, ``quantile``, ``pdf`` and attributes ``support``, ``breakpoints``, so it can be
-    wrapped by ``compare.measures.Continuous.from_density``.
+    wrapped by ``compare.measures.Continuous.from_density``. The species is ``mass`` times the unit-mass
+    ``density0``; ``levels`` are in mass units.
     """
 
     density0: Density
@@ -36,6 +39,7 @@ class ExactMarginal:
     levels: np.ndarray
     shift: np.ndarray
     t: float
+    mass: float = 1.0
 
     @property
     def moved_components(self) -> np.ndarray:
@@ -57,7 +61,7 @@ class ExactMarginal:
         for (a, b), lev, shift in zip(self.components, self.levels, self.shift):
             inner = bp[(bp >= a) & (bp <= b)]
             pts = np.concatenate(([a], inner, [b]))
-            moved.append(pts + 2.0 * self.t * np.asarray(self.density0.cdf(pts)) - 2.0 * self.t * lev[0] + shift)
+            moved.append(pts + 2.0 * self.t * self.mass * np.asarray(self.density0.cdf(pts)) - 2.0 * self.t * lev[0] + shift)
         return np.unique(np.concatenate(moved))
 
     def _component_of_level(self, s: np.ndarray) -> np.ndarray:
@@ -65,10 +69,10 @@ class ExactMarginal:
         return np.clip(np.searchsorted(self.levels[:, 1], s, side="left"), 0, len(self.levels) - 1)
 
     def quantile(self, s: np.ndarray) -> np.ndarray:
-        """``X(s, t) = X0(s) + 2 t (s - c)``, ``c`` the other species' CDF at the component."""
+        """``X(s, t) = X0(s) + 2 t (s - levels[j, 0]) + shift[j]`` on the component j holding level s."""
         s_arr = np.asarray(s, dtype=np.float64)
         j = self._component_of_level(s_arr)
-        x0 = np.asarray(self.density0.quantile(s_arr), dtype=np.float64)
+        x0 = np.asarray(self.density0.quantile(s_arr / self.mass), dtype=np.float64)
         x0 = np.clip(x0, self.components[j, 0], self.components[j, 1])
         return x0 + 2.0 * self.t * (s_arr - self.levels[j, 0]) + self.shift[j]
 
@@ -81,7 +85,7 @@ class ExactMarginal:
         lo, hi = a.copy(), b.copy()
         for _ in range(BISECTION_STEPS):
             mid = 0.5 * (lo + hi)
-            below = mid + 2.0 * self.t * np.asarray(self.density0.cdf(mid)) < target
+            below = mid + 2.0 * self.t * self.mass * np.asarray(self.density0.cdf(mid)) < target
             lo = np.where(below, mid, lo)
             hi = np.where(below, hi, mid)
         y = np.where(x <= moved[j, 0], a, np.where(x >= moved[j, 1], b, 0.5 * (lo + hi)))
@@ -91,7 +95,7 @@ class ExactMarginal:
         """``F(x, t) = F0(y)`` with ``y`` the initial position of the characteristic through ``x``."""
         x_arr = np.asarray(x, dtype=np.float64)
         j, y, moved = self._initial_position(x_arr)
-        f = np.asarray(self.density0.cdf(y), dtype=np.float64)
+        f = self.mass * np.asarray(self.density0.cdf(y), dtype=np.float64)
         f = np.where(x_arr < moved[j, 0], 0.0, f)
         return np.where(x_arr >= moved[j, 1], self.levels[j, 1], f)
 
@@ -99,16 +103,21 @@ class ExactMarginal:
         """``rho0(y) / (1 + 2 t rho0(y))`` inside the moved components, zero outside."""
         x_arr = np.asarray(x, dtype=np.float64)
         j, y, moved = self._initial_position(x_arr)
-        d0 = np.asarray(self.density0.pdf(y), dtype=np.float64)
+        d0 = self.mass * np.asarray(self.density0.pdf(y), dtype=np.float64)
         inside = (x_arr >= moved[j, 0]) & (x_arr < moved[j, 1])
         return np.where(inside, d0 / (1.0 + 2.0 * self.t * d0), 0.0)
 
 
 class SeparatedSolution:
-    """Exact solution for initial densities with disjoint supports, valid for ``0 <= t <= contact_time``."""
+    """Exact solution for initial data ``mass_rho * rho0``, ``mass_eta * eta0`` (unit-mass densities)
+    with disjoint supports, valid for ``0 <= t <= contact_time``."""
 
-    def __init__(self, rho0: Density, eta0: Density) -> None:
+    def __init__(self, rho0: Density, eta0: Density, mass_rho: float = 1.0, mass_eta: float = 1.0) -> None:
+        for name, mass in (("mass_rho", mass_rho), ("mass_eta", mass_eta)):
+            if not (np.isfinite(mass) and mass > 0):
+                raise InputError(f"{name} = {mass!r} is not a positive finite mass; pass e.g. {name}=1.0")
         self.rho0, self.eta0 = rho0, eta0
+        self.mass_rho, self.mass_eta = float(mass_rho), float(mass_eta)
         self._rho_comps = support_components(rho0)
         self._eta_comps = support_components(eta0)
         for a, b in self._rho_comps:
@@ -117,11 +126,13 @@ class SeparatedSolution:
                     raise DensityError(
                         f"supports overlap on [{max(a, c):g}, {min(b, d):g}]; the exact solution needs disjoint supports"
                     )
-        self._rho_levels = np.asarray(rho0.cdf(self._rho_comps), dtype=np.float64)
-        self._eta_levels = np.asarray(eta0.cdf(self._eta_comps), dtype=np.float64)
-        # F of the other species, constant on each component (its value at the component's left end)
-        self._rho_c = np.asarray(eta0.cdf(self._rho_comps[:, 0]), dtype=np.float64)
-        self._eta_c = np.asarray(rho0.cdf(self._eta_comps[:, 0]), dtype=np.float64)
+        self._rho_levels = mass_rho * np.asarray(rho0.cdf(self._rho_comps), dtype=np.float64)
+        self._eta_levels = mass_eta * np.asarray(eta0.cdf(self._eta_comps), dtype=np.float64)
+        # F of the other species, constant on each component (its value at the component's left end),
+        # shifted by half the mass difference: a characteristic at level s moves with 2 (s - c)
+        dM = self.mass_rho - self.mass_eta
+        self._rho_c = mass_eta * np.asarray(eta0.cdf(self._rho_comps[:, 0]), dtype=np.float64) + 0.5 * dM
+        self._eta_c = mass_rho * np.asarray(rho0.cdf(self._eta_comps[:, 0]), dtype=np.float64) - 0.5 * dM
         self.contact_time = self._contact_time()
 
     def _ends(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -155,10 +166,10 @@ class SeparatedSolution:
         """The ``rho`` marginal at time ``t``."""
         t = self._check_time(t)
         shift = 2.0 * t * (self._rho_levels[:, 0] - self._rho_c)
-        return ExactMarginal(self.rho0, self._rho_comps, self._rho_levels, shift, t)
+        return ExactMarginal(self.rho0, self._rho_comps, self._rho_levels, shift, t, self.mass_rho)
 
     def eta(self, t: float) -> ExactMarginal:
         """The ``eta`` marginal at time ``t``."""
         t = self._check_time(t)
         shift = 2.0 * t * (self._eta_levels[:, 0] - self._eta_c)
-        return ExactMarginal(self.eta0, self._eta_comps, self._eta_levels, shift, t)
+        return ExactMarginal(self.eta0, self._eta_comps, self._eta_levels, shift, t, self.mass_eta)

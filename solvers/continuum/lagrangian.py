@@ -200,19 +200,32 @@ def check_lagrangian_parameters(cells: int, cfl: float) -> None:
 
 
 def solve_lagrangian(
-    rho0: Density, eta0: Density, n: int, t_out: np.ndarray, *, cfl: float = 0.45
+    rho0: Density,
+    eta0: Density,
+    n: int,
+    t_out: np.ndarray,
+    *,
+    cfl: float = 0.45,
+    mass_rho: float = 1.0,
+    mass_eta: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Run the pseudo-inverse scheme with about ``n`` intervals per species through the times ``t_out``.
 
-    Returns ``s (nx,)``, ``X (nt, nx)``, ``sigma (ny,)``, ``Y (nt, ny)`` (row 0 the initial nodes,
-    taken at ``t_out[0]``) and the total number of RK4 steps.
+    The species are ``mass_rho * rho0`` and ``mass_eta * eta0`` (``rho0``, ``eta0`` of unit mass): the
+    mass levels run over ``[0, mass_rho]`` and ``[0, mass_eta]``. Returns ``s (nx,)``, ``X (nt, nx)``,
+    ``sigma (ny,)``, ``Y (nt, ny)`` (row 0 the initial nodes, taken at ``t_out[0]``) and the total
+    number of RK4 steps.
     """
     check_lagrangian_parameters(n, cfl)
+    for name, mass in (("mass_rho", mass_rho), ("mass_eta", mass_eta)):
+        if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (np.isfinite(mass) and mass > 0):
+            raise SchemeError(f"{name} = {mass!r} is not a positive finite mass; pass e.g. {name}=1.0")
     t_out = np.asarray(t_out, dtype=np.float64)
     if t_out.ndim != 1 or t_out.size < 1 or not np.all(np.isfinite(t_out)) or np.any(np.diff(t_out) <= 0.0):
         raise SchemeError("output times must be finite and strictly increasing; pass e.g. np.linspace(0, T, nt + 1)")
     s, X0 = pseudo_inverse_grid(rho0, n)
     sigma, Y0 = pseudo_inverse_grid(eta0, n)
+    s, sigma = mass_rho * s, mass_eta * sigma
     X = np.empty((t_out.size, X0.size))
     Y = np.empty((t_out.size, Y0.size))
     X[0], Y[0] = X0, Y0

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.cases import CASES_DIR, DEFAULT_N, Case, initial_particles, list_cases, load_case
+from compare.cases import CASES_DIR, DEFAULT_N, Case, initial_particles, initial_state, list_cases, load_case
 from solvers.errors import CaseError
-from solvers.initial import atomise
+from solvers.initial import atomise, atomise_grid
 
 REQUIRED = {"overlap", "separated", "separated_bumps", "bumps_overlap", "stationary", "cluster"}
 
@@ -130,3 +130,75 @@ def test_unknown_name_suggests_the_closest() -> None:
 def test_missing_file_is_a_case_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="does not exist"):
         load_case(tmp_path / "nothing.toml")
+
+
+def test_mass_ratio_case_has_unequal_masses_and_counts() -> None:
+    case = load_case("mass_ratio")
+    assert (case.mass_rho, case.mass_eta, case.N, case.N_eta, case.atomisation) == (1.2, 0.8, 300, 200, "equal")
+    assert not case.unit_equal_masses
+    x, y, m, n = initial_state(case)
+    assert case.rho0 is not None and case.eta0 is not None
+    np.testing.assert_array_equal(x, atomise(case.rho0, 300))
+    np.testing.assert_array_equal(y, atomise(case.eta0, 200))
+    np.testing.assert_array_equal(m, np.full(300, 1.2 / 300))
+    np.testing.assert_array_equal(n, np.full(200, 0.8 / 200))
+    # an N override scales N_eta with it
+    assert [a.size for a in initial_state(case, 30, "mid")] == [30, 20, 30, 20]
+    with pytest.raises(CaseError, match="use compare.cases.initial_state"):
+        initial_particles(case)
+
+
+def test_grid_case_uses_atomise_grid() -> None:
+    case = load_case("grid_bumps")
+    assert case.atomisation == "grid" and case.rho0 is not None and case.eta0 is not None
+    x, y, m, n = initial_state(case, 25)
+    for pos, mass, density in ((x, m, case.rho0), (y, n, case.eta0)):
+        expected = atomise_grid(density, 25)
+        np.testing.assert_array_equal(pos, expected[0])
+        np.testing.assert_array_equal(mass, expected[1])
+    with pytest.raises(CaseError, match="unequal or non-unit"):
+        initial_particles(case)
+
+
+def test_paper_cases_keep_initial_particles() -> None:
+    for name in ("overlap", "cluster"):
+        case = load_case(name)
+        assert case.unit_equal_masses and (case.mass_rho, case.mass_eta) == (1.0, 1.0)
+        x, y, m, n = initial_state(case)
+        np.testing.assert_array_equal(x, initial_particles(case)[0])
+        np.testing.assert_array_equal(m, np.full(case.N, 1.0 / case.N))
+
+
+def test_explicit_masses_are_returned_by_initial_state(tmp_path: Path) -> None:
+    path = tmp_path / "weighted.toml"
+    path.write_text("T = 1\n[particles]\nx = [0, 1]\ny = [0.5, 2]\nm = [0.25, 0.5]\n")
+    case = load_case(path)
+    x, y, m, n = initial_state(case)
+    np.testing.assert_array_equal(m, [0.25, 0.5])
+    np.testing.assert_array_equal(n, [0.5, 0.5])
+    with pytest.raises(CaseError, match="initial_state"):
+        initial_particles(case)
+
+
+def test_study_and_sweep_refuse_unequal_masses() -> None:
+    from compare.study import run_study
+
+    with pytest.raises(CaseError, match="mass 1/N per species"):
+        run_study("mass_ratio", Ns=[10, 20], nt=2, cells=16)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("T = 1\n" + RHO.replace('kind', 'mass = -1.0\nkind') + ETA, "rho0.mass must be a positive finite number"),
+        ("T = 1\n" + RHO + ETA.replace('kind', 'mass = "2"\nkind'), "eta0.mass must be a positive finite number"),
+        ("T = 1\n" + RHO.replace('kind', 'mass = inf\nkind') + ETA, "rho0.mass must be a positive finite number"),
+        ("T = 1\n" + RHO.replace('kind', 'mas = 2.0\nkind') + ETA, "did you mean 'mass'"),
+        ('T = 1\natomisation = "grd"\n' + RHO + ETA, "did you mean 'grid'"),
+        ("T = 1\nN_eta = 0\n" + RHO + ETA, "N_eta must be a positive integer"),
+        ("T = 1\nN_et = 3\n" + RHO + ETA, "did you mean 'N_eta'"),
+        ('T = 1\natomisation = "grid"\n[particles]\nx = [0, 1]\ny = [0, 1]\n', "remove atomisation"),
+    ],
+)
+def test_bad_mass_keys_raise_one_line_case_errors(tmp_path: Path, text: str, fragment: str) -> None:
+    assert fragment in _error(tmp_path, text)

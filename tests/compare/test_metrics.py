@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from compare.measures import Continuous, Empirical, Measure, PiecewiseConstant
 from compare.metrics import _mean_abs_power, energy, lp_distance, wasserstein, wasserstein_inf
+from solvers.continuum.energy import fv_energy_and_dissipation
 from solvers.errors import DensityError, InputError, ParticleInputError
+from solvers.particles.energy import energy as particle_energy
 
 P_VALUES = (1.0, 1.5, 2.0, 3.0)
 
@@ -166,7 +168,6 @@ def test_continuous_from_density_object() -> None:
         (lambda: wasserstein(uniform_pc(0, 1), uniform_pc(0, 2), p=np.inf), InputError),
         (lambda: lp_distance(Empirical([0.5]), uniform_pc(0, 1)), DensityError),
         (lambda: lp_distance(Continuous(bump_cdf, bump_quantile, (-1.0, 1.0)), uniform_pc(-1, 1)), DensityError),
-        (lambda: energy(uniform_pc(0, 1), PiecewiseConstant([0, 1], [0.5])), InputError),
     ],
 )
 def test_bad_input_raises_one_line_input_error(build, error: type[InputError]) -> None:
@@ -388,3 +389,39 @@ def test_large_inputs_are_handled_in_one_vectorised_pass() -> None:
     # the midpoint atomisation of nu is within W_2 = 1/(N sqrt(12)) of nu
     assert wasserstein(mu, nu, 2.0) == pytest.approx(ot.wasserstein_1d(mu.x, (np.arange(N) + 0.5) / N, p=2) ** 0.5, abs=0.3 / N)
     assert 0.0 < wasserstein(mu, nu, 1.0) < 0.01
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-5, 5), st.floats(0.01, 3)), min_size=1, max_size=12),
+    st.lists(st.tuples(st.floats(-5, 5), st.floats(0.01, 3)), min_size=1, max_size=12),
+)
+def test_energy_with_unequal_masses_is_the_particle_energy(xs: list, ys: list) -> None:
+    """E = int d (d - (M_rho - M_eta)) dx of weighted empirical measures equals the pair sum E[Z]."""
+    (x, m), (y, n) = (np.array(v).T for v in (xs, ys))
+    expected = float(particle_energy(x, y, m, n))
+    scale = (m.sum() + n.sum()) ** 2 * (np.ptp(np.concatenate([x, y])) + 1.0)
+    assert energy(Empirical(x, m), Empirical(y, n)) == pytest.approx(expected, rel=1e-12, abs=1e-14 * scale)
+
+
+def test_energy_with_unequal_masses_matches_the_continuum_energy() -> None:
+    """Cell averages with masses 1.2 and 0.8: the metric and ``solvers.continuum.energy`` agree to
+    round-off, and a Continuous pair (quadrature path) gives the same value as its polygonal twin."""
+    rng = np.random.default_rng(5)
+    edges = np.sort(rng.uniform(-1.0, 1.0, 31))
+    rho, eta = rng.uniform(0.0, 1.0, 30), rng.uniform(0.0, 1.0, 30)
+    rho *= 1.2 / (rho @ np.diff(edges))
+    eta *= 0.8 / (eta @ np.diff(edges))
+    fv_energy, _ = fv_energy_and_dissipation(rho, eta, edges)
+    pc = energy(PiecewiseConstant.from_averages(edges, rho), PiecewiseConstant.from_averages(edges, eta))
+    assert pc == pytest.approx(float(fv_energy), rel=1e-12)
+
+    def uniform(a: float, b: float, mass: float) -> Continuous:
+        return Continuous(lambda x: mass * np.clip((x - a) / (b - a), 0.0, 1.0), lambda s: a + (b - a) * s / mass, (a, b))
+
+    # d = 1.2 x, 0.4 x + 0.4, 1.6 - 0.8 x on [0, 1/2], [1/2, 1], [1, 3/2]; dM = 0.4
+    exact = 13.0 / 75.0  # sum of int d^2 - 0.4 d over the three pieces, in exact rational arithmetic
+    polygonal = energy(PiecewiseConstant([0.0, 1.0], [1.2]), PiecewiseConstant([0.5, 1.5], [0.8]))
+    continuous = energy(uniform(0.0, 1.0, 1.2), uniform(0.5, 1.5, 0.8))
+    assert polygonal == pytest.approx(exact, rel=1e-13)
+    assert continuous == pytest.approx(exact, rel=1e-13)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from compare.cases import initial_particles, load_case
+from compare.cases import initial_particles, initial_state, load_case
 from compare.io import provenance_attrs, read_dataset, write_dataset
 from compare.measures import Empirical
 from compare.metrics import energy as measure_energy
-from compare.particle_run import run_particles, summary_line
+from compare.particle_run import SOLVER_GENERAL, SOLVER_RANK, run_particles, summary_line
 from solvers.errors import CaseError, InputError
 
 
@@ -37,10 +39,11 @@ def test_schema_and_metadata(overlap: xr.Dataset) -> None:
     for name in list(ds.variables):
         assert ds[name].attrs["units"] and ds[name].attrs["long_name"], name
     assert ds.event_kind.dtype == np.int8
-    assert ds.event_kind.attrs["flag_meanings"] == "cross stick"
-    np.testing.assert_array_equal(ds.event_kind.attrs["flag_values"], [0, 1])
+    assert ds.event_kind.attrs["flag_meanings"] == "cross stick merge"
+    np.testing.assert_array_equal(ds.event_kind.attrs["flag_values"], [0, 1, 2])
     a = ds.attrs
-    assert (a["case"], a["N"], a["T"], a["nt"], a["placement"]) == ("overlap", 30, 1.0, 10, "right")
+    assert (a["case"], a["N"], a["N_x"], a["N_y"], a["T"], a["nt"], a["placement"]) == ("overlap", 30, 30, 30, 1.0, 10, "right")
+    assert a["solver"] == SOLVER_RANK and a["n_merge"] == 0
     assert a["case_source"] == load_case("overlap").source
     assert json.loads(a["config"]) == {"case": "overlap", "N": 30, "T": 1.0, "nt": 10, "placement": "right"}
     assert set(provenance_attrs()) <= set(a) and a["solver"] and a["wall_time_s"] >= 0
@@ -141,3 +144,67 @@ def test_summary_line(overlap: xr.Dataset) -> None:
         f"overlap N=30: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks) to T=1 in 0.05 s -> run.nc"
     )
     assert re.fullmatch(r"overlap N=30: \d+ events \(\d+ crossings, \d+ sticks\) to T=1 in 0\.05 s -> run\.nc", line)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def mass_ratio() -> xr.Dataset:
+    return run_particles("mass_ratio", N=30, T=1.0, nt=10)
+
+
+def test_unequal_masses_run_the_general_engine(mass_ratio: xr.Dataset) -> None:
+    ds = mass_ratio
+    a = ds.attrs
+    assert dict(ds.sizes) == {"t": 11, "i": 30, "j": 20, "event": a["n_events"]}
+    np.testing.assert_array_equal(ds.j.values, np.arange(1, 21))
+    assert (a["N"], a["N_x"], a["N_y"], a["solver"]) == (30, 30, 20, SOLVER_GENERAL)
+    assert json.loads(a["config"])["N_y"] == 20
+    x0, y0, m, n = initial_state(load_case("mass_ratio"), 30)
+    np.testing.assert_array_equal(ds.x.values[0], x0)
+    np.testing.assert_array_equal(ds.n.values, n)
+    assert ds.m.sum() == pytest.approx(1.2, rel=1e-15) and ds.n.sum() == pytest.approx(0.8, rel=1e-15)
+    kind = ds.event_kind.values
+    assert [a["n_cross"], a["n_stick"], a["n_merge"]] == [np.count_nonzero(kind == k) for k in (0, 1, 2)]
+    assert a["n_events"] == a["n_cross"] + a["n_stick"] + a["n_merge"] > 0
+    assert ds.event_i.values.max() <= 30 and ds.event_j.values.max() <= 20
+
+
+def test_unequal_mass_energy_is_the_measure_energy(mass_ratio: xr.Dataset) -> None:
+    """E[Z] with the masses equals the energy (4) of the weighted empirical measures; it is
+    non-increasing, and the joint centre of mass sum m x + sum n y is conserved."""
+    ds = mass_ratio
+    m, n = ds.m.values, ds.n.values
+    expected = [measure_energy(Empirical(xk, m), Empirical(yk, n)) for xk, yk in zip(ds.x.values, ds.y.values)]
+    np.testing.assert_allclose(ds.energy.values, expected, rtol=1e-12, atol=1e-15)
+    assert ds.energy.values[-1] < 0 < ds.energy.values[0]  # unequal masses: E need not be >= 0
+    assert np.all(np.diff(ds.energy.values) <= 1e-15)
+    center = (ds.m * ds.x).sum("i") + (ds.n * ds.y).sum("j")
+    np.testing.assert_allclose(center.values, center.values[0], rtol=0, atol=1e-14)
+
+
+def test_grid_atomisation_carries_the_cell_masses() -> None:
+    ds = run_particles("grid_bumps", N=40, T=0.5, nt=2)
+    case = load_case("grid_bumps")
+    x0, y0, m, n = initial_state(case, 40)
+    assert ds.attrs["placement"] == "grid" and ds.attrs["solver"] == SOLVER_GENERAL
+    np.testing.assert_array_equal(ds.x.values[0], x0)
+    np.testing.assert_array_equal(ds.m.values, m)
+    assert np.ptp(m) > 0 and m.sum() == pytest.approx(1.0, rel=1e-14)
+    expected = measure_energy(Empirical(ds.x.values[-1], m), Empirical(ds.y.values[-1], n))
+    assert ds.energy.values[-1] == pytest.approx(expected, rel=1e-12)
+
+
+def test_mass_ratio_command_line_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "mass_ratio.nc"
+    result = subprocess.run(
+        [sys.executable, "-m", "compare", "particles", "mass_ratio", "--N", "30", "--T", "0.5", "--nt", "5", "--out", str(out)],
+        cwd=tmp_path, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    pattern = rf"mass_ratio N=30/20: \d+ events \(\d+ crossings, \d+ sticks, \d+ merges\) to T=0.5 in \d+\.\d\d s -> {re.escape(str(out))}"
+    assert re.fullmatch(pattern, result.stdout.strip())
+    ds = read_dataset(out)
+    assert ds.sizes["i"] == 30 and ds.sizes["j"] == 20 and ds.attrs["solver"] == SOLVER_GENERAL
+    xr.testing.assert_identical(ds.drop_attrs(), run_particles("mass_ratio", N=30, T=0.5, nt=5).drop_attrs())

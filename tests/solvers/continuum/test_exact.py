@@ -102,3 +102,32 @@ def test_validation() -> None:
         sol.rho(0.3)
     with pytest.raises(InputError, match="outside"):
         sol.eta(-0.1)
+
+
+@pytest.mark.parametrize("specs", [BUMPS, TWO_BUMPS_AROUND])
+def test_unequal_masses_solve_the_pseudo_inverse_equations(specs: tuple[dict, dict]) -> None:
+    """Species 1.3 rho0 and 0.6 eta0: levels in [0, M], d/dt X(s,t) = (2 s - M_rho) - (2 F_eta(X) - M_eta)
+    and symmetrically, the masses are M_rho, M_eta, and cdf and quantile are inverse."""
+    M = {"rho": 1.3, "eta": 0.6}
+    sol = SeparatedSolution(density_from_spec(specs[0]), density_from_spec(specs[1]), M["rho"], M["eta"])
+    t, h = 0.5 * sol.contact_time, 1e-4
+    for name, other in (("rho", "eta"), ("eta", "rho")):
+        mine, theirs = getattr(sol, name), getattr(sol, other)
+        s = np.linspace(0.01, 0.99, 99) * M[name]
+        dXdt = (mine(t + h).quantile(s) - mine(t - h).quantile(s)) / (2 * h)
+        velocity = (2.0 * s - M[name]) - (2.0 * theirs(t).cdf(mine(t).quantile(s)) - M[other])
+        np.testing.assert_allclose(dXdt, velocity, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(mine(t).cdf(mine(t).quantile(s)), s, rtol=0, atol=1e-12)
+        assert Continuous.from_density(mine(t)).mass == pytest.approx(M[name], rel=1e-14)
+
+
+def test_unequal_masses_contact_time() -> None:
+    """Bumps at -1 and 1 of radius 1/2 with masses 1.3 and 0.6: rho's right end moves at
+    (2 M_rho - M_rho) - (0 - M_eta) = 1.9, eta's left end at -M_eta - M_rho = -1.9; gap 1 -> t = 1/3.8."""
+    sol = SeparatedSolution(density_from_spec(BUMPS[0]), density_from_spec(BUMPS[1]), 1.3, 0.6)
+    assert sol.contact_time == pytest.approx(1.0 / 3.8, rel=1e-14)
+    assert sol.rho(sol.contact_time).support[1] == pytest.approx(sol.eta(sol.contact_time).support[0], abs=1e-14)
+    # the left end of rho moves outwards at M_rho - M_eta: the support grows
+    assert sol.rho(0.2).support[0] == pytest.approx(-1.5 - 0.7 * 0.2, abs=1e-14)
+    with pytest.raises(InputError, match="positive finite mass"):
+        SeparatedSolution(sol.rho0, sol.eta0, 0.0, 1.0)

@@ -8,6 +8,7 @@ from scipy.integrate import trapezoid
 
 from compare.measures import PiecewiseConstant
 from compare.metrics import wasserstein
+from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import (
     lagrangian_energy_and_dissipation,
@@ -109,3 +110,20 @@ def test_gap_case_after_contact_agrees_with_fv2() -> None:
         )
     assert gaps[0] > 2.5 * gaps[1] > 6.0 * gaps[2]
     assert gaps[-1] < 5e-5
+
+
+def test_unequal_masses_are_exact_before_contact() -> None:
+    """Before contact F_eta is constant along every rho node, so RK4 integrates the straight node
+    paths exactly: the nodes are the exact separated solution with masses 1.3 and 0.6 at their levels."""
+    rho0 = density_from_spec({"kind": "bump", "center": -1.0, "radius": 0.5})
+    eta0 = density_from_spec({"kind": "uniform", "a": 0.5, "b": 1.5})
+    solution = SeparatedSolution(rho0, eta0, 1.3, 0.6)
+    t = np.linspace(0.0, solution.contact_time, 5)
+    s, X, sigma, Y, _ = solve_lagrangian(rho0, eta0, 64, t, mass_rho=1.3, mass_eta=0.6)
+    assert s[-1] == 1.3 and sigma[-1] == 0.6
+    for k, tk in enumerate(t):
+        exact_moves = (solution.rho(tk).quantile(s) - solution.rho(0.0).quantile(s), solution.eta(tk).quantile(sigma) - solution.eta(0.0).quantile(sigma))
+        np.testing.assert_allclose(X[k] - X[0], exact_moves[0], rtol=0, atol=1e-14)
+        np.testing.assert_allclose(Y[k] - Y[0], exact_moves[1], rtol=0, atol=1e-14)
+    with pytest.raises(SchemeError, match="mass_eta"):
+        solve_lagrangian(rho0, eta0, 64, t, mass_eta=-1.0)
