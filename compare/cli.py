@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn
 
+from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
 from solvers.errors import InputError
 
 
@@ -82,8 +83,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
-    from compare.validate import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
-
     v = sub.add_parser("validate", help="convergence study of a case: NetCDF, figures, summary.md, table")
     v.add_argument("case", nargs="?", default=DEFAULT_CASE, help=f"case name or TOML path (default {DEFAULT_CASE})")
     v.add_argument("--N", type=_positive_ints, default=list(DEFAULT_NS), help="particle numbers, e.g. 100,200,400")
@@ -156,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scheme", choices=("fv1", "fv2", "lagrangian"), default="fv2", help="continuum scheme")
     c.add_argument("--T", type=_positive_float, default=None, help="final time (overrides the case)")
     c.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
-    c.add_argument("--cfl", type=_positive_float, default=0.45, help="CFL number of the finite-volume schemes")
+    c.add_argument("--cfl", type=_positive_float, default=0.45, help="CFL number: in (0, 0.5] for fv1/fv2, in (0, 1] for lagrangian")
     c.add_argument("--out", default="continuum.nc", help="output NetCDF file")
     c.set_defaults(func=_cmd_continuum)
 

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from compare.cases import Case, load_case
+from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
 from compare.io import write_dataset
 from compare.particle_run import run_particles
 from compare.plots import make_figures
@@ -29,9 +30,6 @@ from solvers.errors import InputError
 
 __all__ = ["DEFAULT_CASE", "DEFAULT_NS", "TRAJECTORY_N", "table", "validate", "write_results"]
 
-DEFAULT_CASE = "overlap"
-DEFAULT_NS = (100, 200, 400, 800, 1600)
-DEFAULT_CELLS = 8000
 TRAJECTORY_N = 12
 TRAJECTORY_NT = 400
 TABLE_METRICS = (("w1_emp", "sup W1"), ("w2_emp", "sup W2"), ("weak_residual", "weak res."))

@@ -1,0 +1,5 @@
+"""Defaults of the validation job, kept free of heavy imports so the command line starts fast."""
+
+DEFAULT_CASE = "overlap"
+DEFAULT_NS = (100, 200, 400, 800, 1600)
+DEFAULT_CELLS = 8000
