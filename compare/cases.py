@@ -22,7 +22,6 @@ other cases, since positions alone would silently drop their masses.
 
 from __future__ import annotations
 
-import difflib
 import math
 import tomllib
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from solvers.errors import CaseError, DensityError
+from solvers.errors import CaseError, DensityError, suggest
 from solvers.initial import KINDS, Density, atomise, atomise_grid, density_from_spec
 
 __all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "list_cases", "load_case", "initial_particles", "initial_state"]
@@ -90,17 +89,8 @@ def _resolve(name_or_path: str | Path) -> Path:
         return path
     path = CASES_DIR / f"{text}.toml"
     if not path.is_file():
-        names = list_cases()
-        close = difflib.get_close_matches(text, names, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'? " if close else ""
-        raise CaseError(f"unknown case {text!r}; {hint}available: {', '.join(names)}")
+        raise CaseError(f"unknown case {text!r}; {suggest(text, list_cases())}")
     return path
-
-
-def _suggest(key: str, allowed: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.5)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{hint}valid: {', '.join(allowed)}"
 
 
 def _particle_array(value: Any, where: str) -> np.ndarray:
@@ -117,11 +107,19 @@ def _parse_particles(table: Any, label: str) -> dict[str, np.ndarray]:
         raise CaseError(f"{label}: 'particles' must be a table with arrays x and y; write [particles]")
     for key in table:
         if key not in _PARTICLE_KEYS:
-            raise CaseError(f"{label}: unknown key {key!r} in [particles]; {_suggest(key, _PARTICLE_KEYS)}")
+            raise CaseError(f"{label}: unknown key {key!r} in [particles]; {suggest(key, _PARTICLE_KEYS)}")
     for key in ("x", "y"):
         if key not in table:
             raise CaseError(f"{label}: [particles] has no '{key}'; add {key} = [...]")
     arrays = {key: _particle_array(value, f"particles.{key}") for key, value in table.items()}
+    for key in ("x", "y"):
+        down = np.flatnonzero(np.diff(arrays[key]) < 0)
+        if down.size:
+            k = down[0]
+            raise CaseError(
+                f"{label}: particles.{key} is not sorted: {key}[{k}] = {arrays[key][k]:g} > {key}[{k + 1}] = "
+                f"{arrays[key][k + 1]:g}; list positions left to right"
+            )
     if arrays["x"].size != arrays["y"].size:
         raise CaseError(
             f"{label}: particles.x has {arrays['x'].size} entries but particles.y has {arrays['y'].size}; give both species the same number of particles"
@@ -151,7 +149,7 @@ def _density(table: Any, key: str, label: str) -> tuple[Density, float]:
         allowed = (*KINDS[kind], "mass")
         for entry in table:
             if entry != "kind" and entry not in allowed:
-                raise CaseError(f"{label}: {key}: unknown key {entry!r} for kind '{kind}'; {_suggest(entry, allowed)}")
+                raise CaseError(f"{label}: {key}: unknown key {entry!r} for kind '{kind}'; {suggest(entry, allowed)}")
     mass = table.get("mass", 1.0)
     if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (math.isfinite(mass) and mass > 0):
         raise CaseError(f"{label}: {key}.mass must be a positive finite number, got {mass!r}; set e.g. mass = 1.0")
@@ -162,10 +160,10 @@ def _density(table: Any, key: str, label: str) -> tuple[Density, float]:
     return density, float(mass)
 
 
-def _parse(spec: dict[str, Any], name: str, source: str, label: str) -> Case:
+def parse_case(spec: dict[str, Any], name: str, source: str, label: str) -> Case:
     for key in spec:
         if key not in _TOP_KEYS:
-            raise CaseError(f"{label}: unknown key {key!r}; {_suggest(key, _TOP_KEYS)}")
+            raise CaseError(f"{label}: unknown key {key!r}; {suggest(key, _TOP_KEYS)}")
     if "T" not in spec:
         raise CaseError(f"{label}: missing final time; add T = <positive number>")
     T = spec["T"]
@@ -183,7 +181,7 @@ def _parse(spec: dict[str, Any], name: str, source: str, label: str) -> Case:
     N_eta = _count(spec, "N_eta", N, label)
     atomisation = spec.get("atomisation", "equal")
     if atomisation not in ATOMISATIONS:
-        raise CaseError(f"{label}: unknown atomisation {atomisation!r}; {_suggest(str(atomisation), ATOMISATIONS)}")
+        raise CaseError(f"{label}: unknown atomisation {atomisation!r}; {suggest(str(atomisation), ATOMISATIONS)}")
     for key in ("rho0", "eta0"):
         if key not in spec:
             raise CaseError(f"{label}: missing [{key}]; add a [{key}] table with a kind, or a [particles] table")
@@ -207,7 +205,7 @@ def load_case(name_or_path: str | Path) -> Case:
     except tomllib.TOMLDecodeError as exc:
         message = " ".join(str(exc).split())
         raise CaseError(f"case file {path} is not valid TOML: {message}; fix the syntax") from None
-    return _parse(spec, path.stem, source, f"case {path.stem}")
+    return parse_case(spec, path.stem, source, f"case {path.stem}")
 
 
 def initial_particles(
@@ -255,7 +253,7 @@ def initial_state(
     try:
         if case.atomisation == "grid":
             if placement not in ("right", "mid"):
-                raise DensityError(f"unknown placement {placement!r}; {_suggest(str(placement), ('right', 'mid'))}")
+                raise DensityError(f"unknown placement {placement!r}; {suggest(str(placement), ('right', 'mid'))}")
             (x0, m), (y0, n) = atomise_grid(case.rho0, N_x, case.mass_rho), atomise_grid(case.eta0, N_y, case.mass_eta)
             return x0, y0, m, n
         x0, y0 = atomise(case.rho0, N_x, placement), atomise(case.eta0, N_y, placement)

@@ -25,6 +25,7 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -33,9 +34,9 @@ import xarray as xr
 
 from compare.cases import Case, load_case
 from compare.io import provenance_attrs
-from compare.particle_run import _check_run_parameters
+from compare.times import output_times
 from solvers.continuum.energy import fv_energy_and_dissipation
-from solvers.continuum.fv import FV_SCHEMES, check_fv_parameters, solve_fv
+from solvers.continuum.fv import FV_SCHEMES, MIN_CELLS, check_fv_parameters, solve_fv
 from solvers.continuum.lagrangian import (
     cdf_at,
     check_lagrangian_parameters,
@@ -45,19 +46,35 @@ from solvers.continuum.lagrangian import (
 from solvers.errors import CaseError, SchemeError
 from solvers.initial import cell_averages
 
-__all__ = ["SCHEMES", "run_continuum", "summary_line"]
+__all__ = ["SCHEMES", "check_cells_for_support", "check_scheme", "run_continuum", "summary_line"]
 
 SCHEMES = (*FV_SCHEMES, "lagrangian")
 UNIT = {"units": "1"}
 
 
-def _check_scheme(scheme: str, cells: int, cfl: float) -> None:
+def check_scheme(scheme: str, cells: int, cfl: float) -> None:
     if scheme not in SCHEMES:
         raise SchemeError(f"unknown scheme {scheme!r}; pass one of {', '.join(SCHEMES)}")
     if scheme == "lagrangian":
         check_lagrangian_parameters(cells, cfl)
     else:
         check_fv_parameters(scheme, cells, cfl)
+
+
+def check_cells_for_support(case: Case, cells: int) -> None:
+    """``SchemeError`` unless the uniform grid of ``cells`` cells on the hull of the joint initial
+    support puts at least ``MIN_CELLS`` cells across the support of each initial density."""
+    assert case.rho0 is not None and case.eta0 is not None
+    a = min(case.rho0.support[0], case.eta0.support[0])
+    b = max(case.rho0.support[1], case.eta0.support[1])
+    for name, density in (("rho0", case.rho0), ("eta0", case.eta0)):
+        width = density.support[1] - density.support[0]
+        if cells * width < MIN_CELLS * (b - a):
+            need = math.ceil(MIN_CELLS * (b - a) / width)
+            raise SchemeError(
+                f"cells = {cells} puts only {cells * width / (b - a):.1f} cells across the support of {name} in case "
+                f"{case.name}; pass cells >= {need}"
+            )
 
 
 def _lagrangian_fields(
@@ -96,17 +113,16 @@ def run_continuum(
     ``T`` (default: the case's), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
     described in the module docstring."""
     case = case if isinstance(case, Case) else load_case(case)
-    _check_scheme(scheme, cells, cfl)
+    check_scheme(scheme, cells, cfl)
     T = case.T if T is None else T
-    _check_run_parameters(T, nt)
+    t_out = output_times(T, nt)
     if case.rho0 is None or case.eta0 is None:
         raise CaseError(f"case {case.name} gives particles, not densities; pick a case with [rho0] and [eta0] tables")
+    check_cells_for_support(case, cells)
     spread = abs(case.mass_rho - case.mass_eta) * float(T)
     a = min(case.rho0.support[0], case.eta0.support[0]) - spread
     b = max(case.rho0.support[1], case.eta0.support[1]) + spread
     x_edge = np.linspace(a, b, cells + 1)
-    t_out = np.arange(nt + 1) * float(T) / nt
-    t_out[-1] = float(T)
 
     start = time.perf_counter()
     extra_vars: dict = {}

@@ -20,7 +20,6 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Literal
@@ -30,21 +29,14 @@ import xarray as xr
 
 from compare.cases import Case, initial_state, load_case
 from compare.io import provenance_attrs
-from solvers.errors import InputError
+from compare.times import output_times
 from solvers.particles.energy import dissipation, energy
-from solvers.particles.engine import _equal_masses, simulate
+from solvers.particles.engine import equal_masses, simulate
 
 __all__ = ["SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line"]
 
 SOLVER_RANK = "solvers.particles.engine.simulate (exact event-driven, equal masses: rank engine)"
 SOLVER_GENERAL = "solvers.particles.engine.simulate (exact event-driven, general masses: block engine)"
-
-
-def _check_run_parameters(T: float, nt: int) -> None:
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not (math.isfinite(T) and T > 0):
-        raise InputError(f"T must be a positive finite time, got {T!r}; pass e.g. T=2.0")
-    if isinstance(nt, bool) or not isinstance(nt, (int, np.integer)) or nt < 1:
-        raise InputError(f"nt must be a positive integer, got {nt!r}; pass e.g. nt=40")
 
 
 def run_particles(
@@ -61,11 +53,9 @@ def run_particles(
     described in the module docstring."""
     case = case if isinstance(case, Case) else load_case(case)
     T = case.T if T is None else T
-    _check_run_parameters(T, nt)
+    t_out = output_times(T, nt)
     x0, y0, m, n = initial_state(case, N, placement)
-    rank_engine = _equal_masses(m, n)
-    t_out = np.arange(nt + 1) * float(T) / nt
-    t_out[-1] = float(T)
+    rank_engine = equal_masses(m, n)
 
     start = time.perf_counter()
     run = simulate(x0, y0, t_out, m=m, n=n)

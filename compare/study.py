@@ -40,23 +40,23 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, _suggest, initial_particles, load_case
+from compare.cases import Case, initial_particles, load_case
 from compare.continuum_run import run_continuum
 from compare.io import provenance_attrs
+from compare.times import output_times
 from compare.measures import Continuous, Empirical, Measure, PiecewiseConstant
 from compare.metrics import energy as measure_energy
 from compare.metrics import lp_distance, wasserstein, wasserstein_inf
-from compare.particle_run import _check_run_parameters
 from compare.weak_form import particle_residual
 from solvers.continuum.exact import SeparatedSolution
-from solvers.errors import CaseError, DensityError, InputError
+from solvers.errors import CaseError, DensityError, InputError, suggest
 from solvers.particles.energy import dissipation, energy
 from solvers.particles.engine import ParticleRun, simulate
 from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_norm
 
 __all__ = [
     "METRICS", "M_NORMS", "assemble_study", "check_Ns", "continuum_errors", "exact_solution", "fit_power", "particle_errors",
-    "measure_distances", "output_times", "reference_from_runs", "reference_runs", "run_study", "simulate_to_final",
+    "measure_distances", "reference_from_runs", "reference_runs", "run_study", "simulate_to_final",
 ]
 
 SPECIES = ("rho", "eta")
@@ -226,7 +226,7 @@ def exact_solution(case: Case, T: float, kind: Literal["auto", "exact", "fv2"] =
     """The exact separated solution if it is the reference of ``kind`` up to ``T``, else None
     (``CaseError`` when ``exact`` is requested but does not exist, ``InputError`` for an unknown kind)."""
     if kind not in REFERENCE_KINDS:
-        raise InputError(f"unknown reference {kind!r}; {_suggest(str(kind), REFERENCE_KINDS)}")
+        raise InputError(f"unknown reference {kind!r}; {suggest(str(kind), REFERENCE_KINDS)}")
     solution = None
     if kind in ("auto", "exact"):
         try:
@@ -242,13 +242,6 @@ def exact_solution(case: Case, T: float, kind: Literal["auto", "exact", "fv2"] =
                 )
             solution = None
     return solution
-
-
-def output_times(T: float, nt: int) -> np.ndarray:
-    """The ``nt + 1`` output times ``k T / nt``, the last exactly ``T``."""
-    t = np.arange(nt + 1) * float(T) / nt
-    t[-1] = float(T)
-    return t
 
 
 def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str, np.ndarray]:
@@ -342,7 +335,6 @@ def run_study(
     if not case.unit_equal_masses:
         raise CaseError(f"case {case.name} is not N particles of mass 1/N per species; a convergence study needs unit masses and atomisation = \"equal\" with N_eta = N")
     T = case.T if T is None else T
-    _check_run_parameters(T, nt)
     Ns = check_Ns(Ns)
     N_show = Ns[0] if N_show is None else int(N_show)
     if N_show not in Ns:

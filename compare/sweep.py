@@ -49,9 +49,10 @@ from typing import Any, TextIO
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, _parse, _suggest, load_case
-from compare.continuum_run import SCHEMES, _check_scheme, run_continuum
+from compare.cases import Case, load_case, parse_case
+from compare.continuum_run import SCHEMES, check_cells_for_support, check_scheme, run_continuum
 from compare.io import provenance_attrs, read_dataset, write_dataset
+from compare.times import output_times
 from compare.particle_run import run_particles
 from compare.study import (
     REF_METRICS,
@@ -63,15 +64,13 @@ from compare.study import (
     continuum_errors,
     exact_solution,
     fit_power,
-    output_times,
     particle_errors,
     reference_from_runs,
     reference_runs,
     simulate_to_final,
 )
 from compare.validate import TRAJECTORY_N, TRAJECTORY_NT, table, write_results
-from solvers.continuum.fv import MIN_CELLS
-from solvers.errors import CaseError, InputError, SchemeError
+from solvers.errors import CaseError, InputError, SchemeError, suggest
 
 __all__ = ["SPEC_KEYS", "Job", "SweepSpec", "combine", "expand_jobs", "is_complete", "load_spec", "run_job", "run_sweep"]
 
@@ -131,7 +130,7 @@ def _number(value: Any, key: str, label: str, example: str) -> float:
 
 def _choice(value: Any, key: str, label: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise InputError(f"{label}: unknown {key} {value!r}; {_suggest(str(value), allowed)}")
+        raise InputError(f"{label}: unknown {key} {value!r}; {suggest(str(value), allowed)}")
     return str(value)
 
 
@@ -152,27 +151,11 @@ def _load_cases(names: tuple[str, ...], base: Path, label: str) -> tuple[Case, .
     return tuple(cases)
 
 
-def check_cells_for_support(case: Case, cells: int) -> None:
-    """``SchemeError`` unless the uniform grid of ``cells`` cells on the hull of the joint initial
-    support puts at least ``MIN_CELLS`` cells across the support of each initial density."""
-    assert case.rho0 is not None and case.eta0 is not None
-    a = min(case.rho0.support[0], case.eta0.support[0])
-    b = max(case.rho0.support[1], case.eta0.support[1])
-    for name, density in (("rho0", case.rho0), ("eta0", case.eta0)):
-        width = density.support[1] - density.support[0]
-        if cells * width < MIN_CELLS * (b - a):
-            need = math.ceil(MIN_CELLS * (b - a) / width)
-            raise SchemeError(
-                f"cells = {cells} puts only {cells * width / (b - a):.1f} cells across the support of {name} in case "
-                f"{case.name}; pass cells >= {need}"
-            )
-
-
 def parse_spec(spec: dict[str, Any], base: Path, label: str = "sweep spec") -> SweepSpec:
     """Validate a parsed TOML table (keys ``SPEC_KEYS``; case paths relative to ``base``)."""
     for key in spec:
         if key not in SPEC_KEYS:
-            raise InputError(f"{label}: unknown key {key!r}; {_suggest(key, SPEC_KEYS)}")
+            raise InputError(f"{label}: unknown key {key!r}; {suggest(key, SPEC_KEYS)}")
     for key in REQUIRED_KEYS:
         if key not in spec:
             raise InputError(f"{label}: missing key {key!r}; add it (required: {', '.join(REQUIRED_KEYS)})")
@@ -184,7 +167,7 @@ def parse_spec(spec: dict[str, Any], base: Path, label: str = "sweep spec") -> S
     schemes = _str_list(spec["schemes"], "schemes", label, '["fv2"]')
     for scheme in schemes:
         if scheme not in SCHEMES:
-            raise SchemeError(f"{label}: unknown scheme {scheme!r}; {_suggest(scheme, SCHEMES)}")
+            raise SchemeError(f"{label}: unknown scheme {scheme!r}; {suggest(scheme, SCHEMES)}")
     cells = tuple(sorted(set(_int_list(spec["cells"], "cells", label, "[500, 1000]"))))
     T = _number(spec["T"], "T", label, "1.0") if "T" in spec else None
     nt = spec.get("nt", 40)
@@ -202,7 +185,7 @@ def parse_spec(spec: dict[str, Any], base: Path, label: str = "sweep spec") -> S
     )
     for scheme in result.schemes:
         for n in result.cells:
-            _check_scheme(scheme, n, cfl)
+            check_scheme(scheme, n, cfl)
     for case in cases:
         for n in (*cells, result.ref_cells // 2):
             check_cells_for_support(case, n)
@@ -310,7 +293,7 @@ def _particle_dataset(case: Case, N: int, T: float, nt: int, placement: str) -> 
 def run_job(job: Job, runs_dir: str) -> str:
     """Run ``job`` and write its file ``runs_dir/job.filename`` atomically; return the file name.
     A pure function of the job (it parses the case from the job's own TOML text)."""
-    case = _parse(tomllib.loads(job.case_source), job.case_name, job.case_source, f"case {job.case_name}")
+    case = parse_case(tomllib.loads(job.case_source), job.case_name, job.case_source, f"case {job.case_name}")
     p = dict(job.params)
     if job.kind == "particles":
         ds = _particle_dataset(case, p["N"], p["T"], p["nt"], p["placement"])

@@ -4,6 +4,9 @@ Every message is one line that names the problem and how to fix it; the command 
 as ``error: <message>`` and exits with status 2.
 """
 
+import difflib
+from collections.abc import Sequence
+
 
 class InputError(ValueError):
     """Invalid user input (case file, option, array passed to the API)."""
@@ -23,3 +26,10 @@ class DensityError(InputError):
 
 class SchemeError(InputError):
     """An unknown continuum scheme or an unusable resolution."""
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """The tail of an unknown-key message: the closest valid choice, if any, and the valid ones."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"{hint}valid: {', '.join(choices)}"

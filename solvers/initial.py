@@ -18,8 +18,9 @@ Kinds (each a TOML-like table with a ``kind`` key, see ``density_from_spec``):
 - ``sum`` (``parts``): a list of such tables, each with an extra positive ``weight``; the density is
   ``sum_k weight_k rho_k / sum_k weight_k``.
 
-Quantiles without a closed form (``bump``, ``sum``) are computed by vectorised bisection on the
-exact CDF down to an absolute tolerance of a few ulps of the support's scale.
+Quantiles without a closed form (``bump``, ``sum``) solve ``F(x) = s`` by safeguarded Newton steps
+(the pdf is ``F'``) from the linear interpolation of a table of the exact CDF, down to a few ulps of
+the support's scale (``invert_increasing``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import difflib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Literal
 
@@ -48,12 +49,77 @@ __all__ = [
     "atomise",
     "atomise_grid",
     "cell_averages",
+    "invert_increasing",
+    "root_tolerance",
 ]
+
+TABLE_POINTS = 16384
+EPS = float(np.finfo(float).eps)
+NEWTON_MAX_STEPS = 100
 
 
 def _as_output(values: np.ndarray, like: Any) -> np.ndarray:
     """Return ``values`` with the shape of ``like`` (0-d input gives a numpy scalar)."""
     return values[()] if np.ndim(like) == 0 else values
+
+
+def root_tolerance(grid: np.ndarray) -> float:
+    """A few ulps of the scale of the interval spanned by ``grid``."""
+    return 4.0 * np.finfo(float).eps * max(abs(grid[0]), abs(grid[-1]), grid[-1] - grid[0])
+
+
+def invert_increasing(
+    f: Callable[[np.ndarray], np.ndarray],
+    df: Callable[[np.ndarray], np.ndarray],
+    grid: np.ndarray,
+    table: np.ndarray,
+    target: Any,
+    tol: float,
+) -> np.ndarray:
+    """Solve ``f(x) = target`` (vectorised) for a non-decreasing ``f`` with derivative ``df >= 0``.
+
+    ``table = f(grid)`` (non-decreasing, ``grid`` increasing, ``f`` smooth inside every cell). Each
+    target is solved in the cell ``[grid[i-1], grid[i]]`` with ``table[i-1] < target <= table[i]``
+    (so a flat stretch of ``f`` at the target's level gives its left end, as the quantile needs), by
+    Newton steps from the linear interpolation of the table, kept inside the shrinking bracket: a
+    step that would leave it, or that does not halve the previous step, is replaced by bisection.
+    A target stops when its Newton step is at most ``tol`` or its residual is at the round-off level
+    of ``f`` (``eps |target|``: ``f`` must be that accurate relative to the target), or its last
+    step or bracket is at most ``tol``. Targets ``<= table[0]`` give ``grid[0]``, targets
+    ``> table[-1]`` give ``grid[-1]``.
+    """
+    y_all = np.asarray(target, dtype=np.float64)
+    y = y_all.ravel()
+    i = np.searchsorted(table, y, side="left")
+    x_out = np.where(i == 0, grid[0], grid[-1])
+    idx = np.flatnonzero((i > 0) & (i < table.size))
+    i, y = i[idx], y[idx]
+    lo, hi = grid[i - 1], grid[i]
+    f_lo, f_hi = table[i - 1], table[i]
+    with np.errstate(under="ignore"):
+        x = np.clip(lo + (y - f_lo) / (f_hi - f_lo) * (hi - lo), lo, hi)
+        step_old = hi - lo
+        for _ in range(NEWTON_MAX_STEPS):
+            if idx.size == 0:
+                return x_out.reshape(y_all.shape)
+            r = np.asarray(f(x), dtype=np.float64) - y
+            d = np.asarray(df(x), dtype=np.float64)
+            hi = np.where(r >= 0.0, x, hi)
+            lo = np.where(r < 0.0, x, lo)
+            # the Newton point x - r/d lies in (lo, hi), or is x itself
+            inside = (r == 0.0) | (((x - lo) * d - r > 0.0) & ((x - hi) * d - r < 0.0))
+            x_newton = x - r / np.where(inside & (d > 0.0), d, 1.0)
+            newton = inside & (2.0 * np.abs(r) <= np.abs(step_old) * d)
+            x_new = np.where(newton, x_newton, 0.5 * (lo + hi))
+            step = x_new - x
+            # a small Newton step, or a residual at the round-off level of f (where the steps stop halving)
+            converged = inside & (np.abs(r) <= tol * d + EPS * np.abs(y))
+            done = converged | (np.abs(step) <= tol) | (hi - lo <= tol)
+            final = np.where(converged, x_newton, x_new)
+            x_out[idx[done]] = final[done]
+            keep = ~done
+            idx, y, x, lo, hi, step_old = idx[keep], y[keep], x_new[keep], lo[keep], hi[keep], step[keep]
+    raise RuntimeError(f"invert_increasing: {idx.size} targets did not converge in {NEWTON_MAX_STEPS} steps")
 
 
 class Density(ABC):
@@ -88,30 +154,51 @@ class Density(ABC):
         """``F`` at the points of the float array ``x``."""
 
     @abstractmethod
+    def _sf(self, x: np.ndarray) -> np.ndarray:
+        """``1 - F`` at the points of ``x``, accurate relative to itself in the right tail (not
+        computed as a difference with 1 where the tail is small)."""
+
+    @abstractmethod
     def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
         """The pdf on (a, b), an interval free of breakpoints, as a polynomial in u in [-1, 1],
         where ``x = (a + b) / 2 + u (b - a) / 2``."""
 
     def quantile(self, s: Any) -> np.ndarray:
-        """``Q(s) = inf{x : F(x) >= s}`` for s in [0, 1] (vectorised), ``Q(0) = min supp``."""
+        """``Q(s) = inf{x : F(x) >= s}`` for s in [0, 1] (vectorised); exactly the support ends
+        ``Q(0) = min supp`` and ``Q(1) = max supp``."""
         s_arr = _check_levels(s)
         with np.errstate(under="ignore"):
-            return _as_output(self._quantile(s_arr), s)
+            x = np.where(s_arr <= 0.0, self.support[0], np.where(s_arr >= 1.0, self.support[1], self._quantile(s_arr)))
+        return _as_output(x, s)
 
     def _quantile(self, s: np.ndarray) -> np.ndarray:
-        """Bisection on the exact CDF keeping ``F(hi) >= s > F(lo)``; returns ``hi``
-        (and exactly the support ends for s = 0 and s = 1)."""
-        lo_end, hi_end = self.support
-        lo = np.full(s.shape, lo_end)
-        hi = np.full(s.shape, hi_end)
-        tol = 4.0 * np.finfo(float).eps * max(abs(lo_end), abs(hi_end), hi_end - lo_end)
-        active = s > 0.0
-        while np.any(active & (hi - lo > tol)):
-            mid = 0.5 * (lo + hi)
-            above = self._cdf(mid) >= s
-            hi = np.where(above, mid, hi)
-            lo = np.where(above, lo, mid)
-        return np.where(active, np.where(s < 1.0, hi, hi_end), lo_end)
+        """Solve ``F(x) = s`` for s <= 1/2 and ``-(1 - F(x)) = -(1 - s)`` for s > 1/2 (``1 - s`` is
+        exact there, and ``_sf`` is accurate in the right tail) by ``invert_increasing``."""
+        grid, F = self.cdf_table
+        sf_table = self._sf_table
+        tol = root_tolerance(grid)
+        upper = s > 0.5
+        x = np.empty(s.shape)
+        x[~upper] = invert_increasing(self._cdf, self._pdf, grid, F, s[~upper], tol)
+        x[upper] = invert_increasing(lambda z: -self._sf(z), self._pdf, grid, -sf_table, -(1.0 - s[upper]), tol)
+        return x
+
+    @cached_property
+    def cdf_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(grid, F(grid))``: about ``TABLE_POINTS`` points refining every piece between consecutive
+        breakpoints of the support evenly (so the pdf is a polynomial inside every cell), ``F`` made
+        non-decreasing against round-off."""
+        lo, hi = self.support
+        bp = np.unique(np.concatenate(([lo], self.breakpoints[(self.breakpoints > lo) & (self.breakpoints < hi)], [hi])))
+        m = max(8, TABLE_POINTS // (bp.size - 1))
+        grid = np.append((bp[:-1, None] + np.diff(bp)[:, None] * (np.arange(m) / m)).ravel(), hi)
+        return grid, np.maximum.accumulate(np.asarray(self.cdf(grid), dtype=np.float64))
+
+    @cached_property
+    def _sf_table(self) -> np.ndarray:
+        """``1 - F`` on the grid of ``cdf_table``, made non-increasing against round-off."""
+        with np.errstate(under="ignore"):
+            return np.minimum.accumulate(self._sf(self.cdf_table[0]))
 
     @cached_property
     def max_density(self) -> float:
@@ -149,6 +236,9 @@ class Uniform(Density):
     def _cdf(self, x: np.ndarray) -> np.ndarray:
         return np.clip((x - self.a) / (self.b - self.a), 0.0, 1.0)
 
+    def _sf(self, x: np.ndarray) -> np.ndarray:
+        return np.clip((self.b - x) / (self.b - self.a), 0.0, 1.0)
+
     def _quantile(self, s: np.ndarray) -> np.ndarray:
         return np.minimum(self.a + s * (self.b - self.a), self.b)
 
@@ -168,6 +258,8 @@ class PiecewiseConstant(Density):
         self.values = raw / mass
         self.cum = np.concatenate(([0.0], np.cumsum(masses) / mass))
         self.cum[-1] = 1.0
+        self.tail = np.concatenate((np.cumsum(masses[::-1])[::-1] / mass, [0.0]))
+        self.tail[0] = 1.0
         positive = np.flatnonzero(masses > 0)
         self.support = (float(self.edges[positive[0]]), float(self.edges[positive[-1] + 1]))
         self.breakpoints = self.edges.copy()
@@ -187,11 +279,16 @@ class PiecewiseConstant(Density):
         f = self.cum[k] + self.values[k] * (x - self.edges[k])
         return np.clip(np.where(x < self.edges[0], 0.0, f), 0.0, 1.0)
 
+    def _sf(self, x: np.ndarray) -> np.ndarray:
+        k = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, self.values.size - 1)
+        f = self.tail[k + 1] + self.values[k] * (self.edges[k + 1] - x)
+        return np.clip(np.where(x >= self.edges[-1], 0.0, f), 0.0, 1.0)
+
     def _quantile(self, s: np.ndarray) -> np.ndarray:
         # first k with cum[k] >= s: the point lies in cell k - 1, whose mass is positive
         k = np.clip(np.searchsorted(self.cum, s, side="left"), 1, self.values.size)
         x = self.edges[k - 1] + (s - self.cum[k - 1]) / np.where(self.values[k - 1] > 0, self.values[k - 1], 1.0)
-        return np.where(s > 0.0, np.minimum(x, self.edges[k]), self.support[0])
+        return np.minimum(x, self.edges[k])
 
     def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
         return Polynomial([float(self._pdf(np.array(0.5 * (a + b))))])
@@ -210,6 +307,8 @@ class PiecewiseLinear(Density):
         self.slopes = np.diff(self.values) / h
         self.cum = np.concatenate(([0.0], np.cumsum(masses) / mass))
         self.cum[-1] = 1.0
+        self.tail = np.concatenate((np.cumsum(masses[::-1])[::-1] / mass, [0.0]))
+        self.tail[0] = 1.0
         positive = np.flatnonzero(masses > 0)
         self.support = (float(self.nodes[positive[0]]), float(self.nodes[positive[-1] + 1]))
         self.breakpoints = self.nodes.copy()
@@ -234,16 +333,24 @@ class PiecewiseLinear(Density):
         f = self.cum[k] + u * (self.values[k] + 0.5 * self.slopes[k] * u)
         return np.clip(np.where(x < self.nodes[0], 0.0, f), 0.0, 1.0)
 
+    def _sf(self, x: np.ndarray) -> np.ndarray:
+        k = self._cell(x)
+        w = np.clip(self.nodes[k + 1] - x, 0.0, self.nodes[k + 1] - self.nodes[k])
+        f = self.tail[k + 1] + w * (self.values[k + 1] - 0.5 * self.slopes[k] * w)
+        return np.clip(np.where(x >= self.nodes[-1], 0.0, f), 0.0, 1.0)
+
     def _quantile(self, s: np.ndarray) -> np.ndarray:
+        """In the cell k with ``cum[k] < s <= cum[k+1]``, the distance u from the end where the pdf is
+        smaller (the left end if the slope is >= 0, else the right end) solves
+        ``|slope|/2 u^2 + v u = d`` with v the pdf and d the cell's mass on that side of the point:
+        ``u = 2 d / (v + sqrt(v^2 + 2 |slope| d))``, a sum of non-negative terms (no cancellation)."""
         k = np.clip(np.searchsorted(self.cum, s, side="left"), 1, self.slopes.size) - 1
-        d = np.maximum(s - self.cum[k], 0.0)
-        v0 = self.values[k]
-        disc = np.maximum(v0 * v0 + 2.0 * self.slopes[k] * d, 0.0)
-        denom = v0 + np.sqrt(disc)
-        # root of (slope/2) u^2 + v0 u - d = 0 in the cancellation-free form 2 d / (v0 + sqrt(disc))
-        u = np.where(denom > 0, 2.0 * d / np.where(denom > 0, denom, 1.0), 0.0)
-        x = np.minimum(self.nodes[k] + u, self.nodes[k + 1])
-        return np.where(s > 0.0, x, self.support[0])
+        rising = self.slopes[k] >= 0.0
+        v = np.where(rising, self.values[k], self.values[k + 1])
+        d = np.maximum(np.where(rising, s - self.cum[k], self.cum[k + 1] - s), 0.0)
+        denom = v + np.sqrt(v * v + 2.0 * np.abs(self.slopes[k]) * d)
+        u = np.where(denom > 0.0, 2.0 * d / np.where(denom > 0.0, denom, 1.0), 0.0)
+        return np.clip(np.where(rising, self.nodes[k] + u, self.nodes[k + 1] - u), self.nodes[k], self.nodes[k + 1])
 
     def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
         mid, half = 0.5 * (a + b), 0.5 * (b - a)
@@ -273,12 +380,22 @@ class Bump(Density):
         t = self._t(x)
         return 70.0 / self.radius * (t * (1.0 - t)) ** 3
 
+    @staticmethod
+    def _short_tail(t: np.ndarray) -> np.ndarray:
+        """``I_tau(4, 4)`` with ``tau = min(t, 1 - t)``: the mass of the shorter side, accurate near both ends."""
+        tau = np.minimum(t, 1.0 - t)
+        return tau**4 * (35.0 + tau * (-84.0 + tau * (70.0 - 20.0 * tau)))
+
     def _cdf(self, x: np.ndarray) -> np.ndarray:
-        # I_t(4, 4) = 1 - I_{1-t}(4, 4): evaluate the short tail on each side, accurate near both ends
+        # I_t(4, 4) = 1 - I_{1-t}(4, 4)
         t = self._t(x)
-        tail = np.minimum(t, 1.0 - t)
-        g = tail**4 * (35.0 + tail * (-84.0 + tail * (70.0 - 20.0 * tail)))
+        g = self._short_tail(t)
         return np.where(t <= 0.5, g, 1.0 - g)
+
+    def _sf(self, x: np.ndarray) -> np.ndarray:
+        t = self._t(x)
+        g = self._short_tail(t)
+        return np.where(t >= 0.5, g, 1.0 - g)
 
     def _pdf_polynomial(self, a: float, b: float) -> Polynomial:
         mid, half = 0.5 * (a + b), 0.5 * (b - a)
@@ -307,6 +424,10 @@ class Sum(Density):
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
         f = sum((wk * p._cdf(x) for p, wk in zip(self.parts, self.weights)), np.zeros(x.shape))
+        return np.clip(f, 0.0, 1.0)
+
+    def _sf(self, x: np.ndarray) -> np.ndarray:
+        f = sum((wk * p._sf(x) for p, wk in zip(self.parts, self.weights)), np.zeros(x.shape))
         return np.clip(f, 0.0, 1.0)
 
     def _pdf_polynomial(self, a: float, b: float) -> Polynomial:

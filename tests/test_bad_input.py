@@ -85,7 +85,6 @@ def test_bad_case_file_from_the_api(name: str, case_dir: Path) -> None:
     assert "\n" not in str(info.value) and CASE_FILES[name][1] in str(info.value)
 
 
-@pytest.mark.xfail(reason="awaits h6: compare.cases._parse_particles to reject unsorted positions", strict=True)
 def test_unsorted_particles_in_a_case_file(tmp_path: Path) -> None:
     path = tmp_path / "unsorted.toml"
     path.write_text("T = 1.0\n[particles]\nx = [1.0, 0.0]\ny = [0.5, 2.0]\n")
@@ -243,7 +242,6 @@ def test_bad_api_input(call: Callable[[], object], cls: type[Exception], fragmen
     assert "\n" not in str(info.value) and fragment in str(info.value)
 
 
-@pytest.mark.xfail(reason="awaits solvers.continuum.fv.check_fv_parameters / lagrangian: type check of cfl", strict=True)
 @pytest.mark.parametrize("scheme", ["fv2", "lagrangian"])
 def test_cfl_of_the_wrong_type(scheme: str) -> None:
     with pytest.raises(SchemeError, match="cfl"):

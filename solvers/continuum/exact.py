@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers.continuum.lagrangian import BISECTION_STEPS, support_components
+from solvers.continuum.lagrangian import support_components
 from solvers.errors import DensityError, InputError
-from solvers.initial import Density
+from solvers.initial import Density, invert_increasing, root_tolerance
 
 
 @dataclass(frozen=True)
@@ -77,18 +77,26 @@ class ExactMarginal:
         return x0 + 2.0 * self.t * (s_arr - self.levels[j, 0]) + self.shift[j]
 
     def _initial_position(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Component index, initial position ``y`` with ``X(F0(y), t) = x`` (clipped to the component)."""
+        """Component index, initial position ``y`` with ``X(F0(y), t) = x`` (clipped to the component).
+
+        On component j, ``y + c F0(y) = x - shift[j] + 2 t levels[j, 0]`` with ``c = 2 t mass``; the
+        left side is increasing on the whole line with derivative ``1 + c rho0 >= 1``, so it is solved
+        by ``invert_increasing`` on the table of ``F0``."""
         moved = self.moved_components
         j = np.clip(np.searchsorted(moved[:, 0], x, side="right") - 1, 0, len(moved) - 1)
         a, b = self.components[j, 0], self.components[j, 1]
         target = x - self.shift[j] + 2.0 * self.t * self.levels[j, 0]
-        lo, hi = a.copy(), b.copy()
-        for _ in range(BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            below = mid + 2.0 * self.t * self.mass * np.asarray(self.density0.cdf(mid)) < target
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        y = np.where(x <= moved[j, 0], a, np.where(x >= moved[j, 1], b, 0.5 * (lo + hi)))
+        c = 2.0 * self.t * self.mass
+        grid, F0 = self.density0.cdf_table
+        y = invert_increasing(
+            lambda z: z + c * np.asarray(self.density0.cdf(z)),
+            lambda z: 1.0 + c * np.asarray(self.density0.pdf(z)),
+            grid,
+            grid + c * F0,
+            target,
+            root_tolerance(grid),
+        )
+        y = np.where(x <= moved[j, 0], a, np.where(x >= moved[j, 1], b, np.clip(y, a, b)))
         return j, y, moved
 
     def cdf(self, x: np.ndarray) -> np.ndarray:

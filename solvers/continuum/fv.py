@@ -28,6 +28,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from solvers.continuum.parameters import check_cfl
 from solvers.errors import SchemeError
 
 FV_SCHEMES = ("fv1", "fv2")
@@ -216,8 +217,7 @@ def check_fv_parameters(scheme: str, cells: int, cfl: float) -> None:
         raise SchemeError(f"unknown finite-volume scheme {scheme!r}; pass one of {', '.join(FV_SCHEMES)}")
     if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < MIN_CELLS:
         raise SchemeError(f"cells = {cells!r} is too few; pass an integer >= {MIN_CELLS}")
-    if not (0.0 < cfl <= MAX_CFL):
-        raise SchemeError(f"cfl = {cfl!r} is outside (0, {MAX_CFL}]; pass e.g. cfl=0.45 (positivity needs <= 0.5)")
+    check_cfl(cfl, MAX_CFL, " (positivity needs <= 0.5)")
 
 
 def solve_fv(

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 
 from solvers.continuum.energy import energy_and_dissipation
+from solvers.continuum.parameters import check_cfl
 from solvers.errors import SchemeError
 from solvers.initial import Density
 
@@ -195,8 +196,7 @@ def check_lagrangian_parameters(cells: int, cfl: float) -> None:
     """Raise ``SchemeError`` for too few intervals or a CFL number outside (0, 1]."""
     if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < MIN_INTERVALS:
         raise SchemeError(f"cells = {cells!r} is too few for the lagrangian scheme; pass an integer >= {MIN_INTERVALS}")
-    if not (0.0 < cfl <= 1.0):
-        raise SchemeError(f"cfl = {cfl!r} is outside (0, 1]; pass e.g. cfl=0.45")
+    check_cfl(cfl, 1.0)
 
 
 def solve_lagrangian(

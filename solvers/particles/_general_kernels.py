@@ -11,7 +11,9 @@ A block's velocity changes only when something meets it: the velocity a particle
 particles outside its cluster depends on their order alone. At a meeting, the meeting blocks and
 every adjacent block at the same position (to ``tol_pos``, a round-off allowance) form the cluster,
 ``solve_cluster`` gives its exact velocities, and the cluster is re-sorted by velocity (slower to the
-left) and cut into new blocks. Neighbouring approaching pairs can coexist, so heap entries
+left) and cut into new blocks. Each block's velocity is then recomputed from exact partial mass sums
+(``_block_velocity``): late in a run velocities are products of two small mass imbalances (~1e-12
+for N = 500 random masses) and must be accurate relative to themselves, not to the masses. Neighbouring approaching pairs can coexist, so heap entries
 (meeting time, entry id) carry the stamps of both blocks and are dropped when popped stale (every
 rewritten block gets a fresh stamp, every dissolved one stamp -1). Entry ids are recycled.
 """
@@ -33,6 +35,51 @@ def _at(pos: np.ndarray, t_ref: np.ndarray, vel: np.ndarray, a: int, t: float) -
 
 
 @numba.njit(cache=True)
+def _prefix_sums(w: np.ndarray, first: int, count: int) -> np.ndarray:
+    """S[k] = w[first] + ... + w[first + k - 1] (k = 0..count), compensated (Neumaier) summation: each
+    S[k] is the exact sum of the float masses to a few units of round-off of S[count]."""
+    S = np.zeros(count + 1)
+    total = 0.0
+    carry = 0.0
+    for k in range(count):
+        v = w[first + k]
+        t = total + v
+        if abs(total) >= abs(v):
+            carry += (total - t) + v
+        else:
+            carry += (v - t) + total
+        total = t
+        S[k + 1] = total + carry
+    return S
+
+
+@numba.njit(cache=True)
+def _block_velocity(
+    M_before: np.ndarray, N_before: np.ndarray, i0: int, i1: int, j0: int, j1: int, tol_mass: float
+) -> tuple[float, float]:
+    """Velocity of a block holding x_{i0+1..i1} and y_{j0+1..j1} that moves as one, and its round-off bound.
+
+    Internal forces cancel in the mass-weighted sum, so the velocity is the weighted mean of what the
+    particles outside give: with A = M_{i0} - N_{j0}, B = M_{i1} - N_{j1} (the imbalance of the
+    species left of and through the block) and C = M - N,
+
+        V = (B - A)(A + B - C) / W = ((B - C/2)^2 - (A - C/2)^2) / W,   W = block mass.
+
+    Exact partial sums make V accurate to a relative tol_mass / |factor| however small it is; a factor
+    within tol_mass of 0 is round-off of an exact balance (M_C = N_C, or the outside balances) and
+    gives V = 0 exactly. Returns (V, bound on its round-off)."""
+    A = M_before[i0] - N_before[j0]
+    B = M_before[i1] - N_before[j1]
+    C = M_before[M_before.shape[0] - 1] - N_before[N_before.shape[0] - 1]
+    inside = B - A
+    outside = A + B - C
+    if abs(inside) <= tol_mass or abs(outside) <= tol_mass:
+        return 0.0, 0.0
+    W = (M_before[i1] - M_before[i0]) + (N_before[j1] - N_before[j0])
+    return inside * outside / W, tol_mass * (abs(inside) + abs(outside)) / W
+
+
+@numba.njit(cache=True)
 def _resolve(
     lo: int,
     hi: int,
@@ -48,8 +95,10 @@ def _resolve(
     pos: np.ndarray,
     t_ref: np.ndarray,
     vel: np.ndarray,
+    vel_err: np.ndarray,
     stamp: np.ndarray,
     next_stamp: int,
+    tol_mass: float,
     scratch: np.ndarray,
     ids: np.ndarray,
 ) -> tuple[int, int, int, int, int, int]:
@@ -102,36 +151,70 @@ def _resolve(
         uy[k] = (2 * N_before[j] + w[Nx + j] - N) - x_side
     solve_cluster(wx, ux, wy, uy, hx, hy)
 
-    n_blocks = 0
+    first_x = xs[0] if Kx > 0 else -1
+    first_y = ys[0] if Ky > 0 else -1
+    h = scratch[0, : hi - lo]
     kx = 0
     ky = 0
-    a = lo
     for s in range(lo, hi):
-        take_x = ky == Ky or (kx < Kx and hx[kx] <= hy[ky])
-        if take_x:
+        if ky == Ky or (kx < Kx and hx[kx] <= hy[ky]):
             particle_at[s] = xs[kx]
-            v = hx[kx]
+            h[s - lo] = hx[kx]
             kx += 1
         else:
             particle_at[s] = Nx + ys[ky]
-            v = hy[ky]
+            h[s - lo] = hy[ky]
             ky += 1
         stamp[s] = -1
-        if s == lo or v != vel[a]:
-            if s > lo:
-                end[a] = s
-                start[s - 1] = a
-            a = s
-            pos[a] = z
-            t_ref[a] = t
-            vel[a] = v
-            stamp[a] = next_stamp
-            next_stamp += 1
-            n_blocks += 1
-    end[a] = hi
-    start[hi - 1] = a
-    first_x = xs[0] if Kx > 0 else -1
-    first_y = ys[0] if Ky > 0 else -1
+
+    # Runs of equal h are the blocks; their velocities are recomputed from the partial mass sums and
+    # adjacent blocks that do not separate by more than round-off are joined (pool adjacent violators).
+    block_at = np.empty(hi - lo + 1, np.int64)
+    block_i = np.empty(hi - lo + 1, np.int64)
+    block_j = np.empty(hi - lo + 1, np.int64)
+    block_v = np.empty(hi - lo)
+    block_err = np.empty(hi - lo)
+    n_blocks = 0
+    i = x_left
+    j = y_left
+    s = lo
+    while s < hi:
+        a = s
+        i0 = i
+        j0 = j
+        while True:
+            if particle_at[s] < Nx:
+                i += 1
+            else:
+                j += 1
+            s += 1
+            if s == hi or h[s - lo] != h[a - lo]:
+                break
+        v, err = _block_velocity(M_before, N_before, i0, i, j0, j, tol_mass)
+        while n_blocks > 0 and v - block_v[n_blocks - 1] <= err + block_err[n_blocks - 1]:
+            n_blocks -= 1
+            a = block_at[n_blocks]
+            i0 = block_i[n_blocks]
+            j0 = block_j[n_blocks]
+            v, err = _block_velocity(M_before, N_before, i0, i, j0, j, tol_mass)
+        block_at[n_blocks] = a
+        block_i[n_blocks] = i0
+        block_j[n_blocks] = j0
+        block_v[n_blocks] = v
+        block_err[n_blocks] = err
+        n_blocks += 1
+    block_at[n_blocks] = hi
+    for k in range(n_blocks):
+        a = block_at[k]
+        b = block_at[k + 1]
+        end[a] = b
+        start[b - 1] = a
+        pos[a] = z
+        t_ref[a] = t
+        vel[a] = block_v[k]
+        vel_err[a] = block_err[k]
+        stamp[a] = next_stamp
+        next_stamp += 1
     return next_stamp, n_blocks, Kx, Ky, first_x, first_y
 
 
@@ -144,8 +227,8 @@ def _schedule(
     pos: np.ndarray,
     t_ref: np.ndarray,
     vel: np.ndarray,
+    vel_err: np.ndarray,
     stamp: np.ndarray,
-    tol_vel: float,
     heap: np.ndarray,
     size: int,
     entries: np.ndarray,
@@ -153,12 +236,12 @@ def _schedule(
     n_free: int,
     n_entries: int,
 ) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, int, int]:
-    """Push the meeting of block a with its right neighbour if they approach faster than ``tol_vel``
-    (a round-off allowance: slower approaches are velocity noise of blocks that move together).
+    """Push the meeting of block a with its right neighbour if they approach faster than the sum of
+    their velocities' round-off bounds (``_block_velocity``); however slow, such an approach is real.
 
     Returns (heap, size, entries, free, n_free, n_entries) (arrays may have been grown)."""
     b = end[a]
-    if b >= P or vel[a] - vel[b] <= tol_vel:
+    if b >= P or vel[a] - vel[b] <= vel_err[a] + vel_err[b]:
         return heap, size, entries, free, n_free, n_entries
     gap = max(_at(pos, t_ref, vel, b, t) - _at(pos, t_ref, vel, a, t), 0.0)
     t_meet = t + gap / (vel[a] - vel[b])
@@ -222,7 +305,7 @@ def run_general(
     z0: np.ndarray,
     t_out: np.ndarray,
     tol_pos: float,
-    tol_vel: float,
+    tol_mass: float,
     record_events: bool,
     run_to_final: bool,
 ):
@@ -235,17 +318,14 @@ def run_general(
     """
     P = w.shape[0]
     Ny = P - Nx
-    M_before = np.zeros(Nx + 1)
-    N_before = np.zeros(Ny + 1)
-    for i in range(Nx):
-        M_before[i + 1] = M_before[i] + w[i]
-    for j in range(Ny):
-        N_before[j + 1] = N_before[j] + w[Nx + j]
+    M_before = _prefix_sums(w, 0, Nx)
+    N_before = _prefix_sums(w, Nx, Ny)
     end = np.empty(P, np.int64)
     start = np.empty(P, np.int64)
     pos = np.zeros(P)
     t_ref = np.zeros(P)
     vel = np.zeros(P)
+    vel_err = np.zeros(P)
     stamp = np.full(P, -1, np.int64)
     scratch = np.empty((3, P))
     ids = np.empty(P, np.int64)
@@ -257,8 +337,8 @@ def run_general(
         while hi < P and z0[hi] == z0[lo]:
             hi += 1
         next_stamp = _resolve(
-            lo, hi, z0[lo], 0.0, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, stamp,
-            next_stamp, scratch, ids,
+            lo, hi, z0[lo], 0.0, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, vel_err, stamp,
+            next_stamp, tol_mass, scratch, ids,
         )[0]
         lo = hi
 
@@ -271,7 +351,7 @@ def run_general(
     a = 0
     while a < P:
         heap, size, entries, free, n_free, n_entries = _schedule(
-            a, 0.0, P, end, pos, t_ref, vel, stamp, tol_vel, heap, size, entries, free, n_free, n_entries
+            a, 0.0, P, end, pos, t_ref, vel, vel_err, stamp, heap, size, entries, free, n_free, n_entries
         )
         a = end[a]
 
@@ -318,8 +398,8 @@ def run_general(
         while hi < P and abs(_at(pos, t_ref, vel, hi, t_now) - z) <= tol_pos:
             hi = end[hi]
         next_stamp, n_blocks, Kx, Ky, first_x, first_y = _resolve(
-            lo, hi, z, t_now, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, stamp,
-            next_stamp, scratch, ids,
+            lo, hi, z, t_now, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, vel_err, stamp,
+            next_stamp, tol_mass, scratch, ids,
         )
         if n_blocks == 1:
             kind = KIND_STICK
@@ -332,11 +412,11 @@ def run_general(
             n_merge += 1
         if lo > 0:
             heap, size, entries, free, n_free, n_entries = _schedule(
-                start[lo - 1], t_now, P, end, pos, t_ref, vel, stamp, tol_vel, heap, size, entries, free, n_free, n_entries
+                start[lo - 1], t_now, P, end, pos, t_ref, vel, vel_err, stamp, heap, size, entries, free, n_free, n_entries
             )
         if hi < P:
             heap, size, entries, free, n_free, n_entries = _schedule(
-                start[hi - 1], t_now, P, end, pos, t_ref, vel, stamp, tol_vel, heap, size, entries, free, n_free, n_entries
+                start[hi - 1], t_now, P, end, pos, t_ref, vel, vel_err, stamp, heap, size, entries, free, n_free, n_entries
             )
         if record_events:
             n_ev = n_cross + n_stick + n_merge

@@ -112,7 +112,7 @@ def _masses(masses: ArrayLike | None, name: str, count: int) -> np.ndarray:
     return arr
 
 
-def _equal_masses(m: np.ndarray, n: np.ndarray) -> bool:
+def equal_masses(m: np.ndarray, n: np.ndarray) -> bool:
     """True iff N_x = N_y = N and every mass is 1/N (to 1e-12): the fast path applies."""
     N = m.size
     return n.size == N and bool(np.all(np.abs(m * N - 1.0) <= 1e-12) and np.all(np.abs(n * N - 1.0) <= 1e-12))
@@ -177,7 +177,7 @@ def simulate(
     order_y = np.argsort(y_in, kind="stable")
     x = x_in[order_x]
     y = y_in[order_y]
-    if fast_path and _equal_masses(m_in, n_in):
+    if fast_path and equal_masses(m_in, n_in):
         N = x.size
         particle_at, rank, stuck = resolve_initial_order(x, y)
         (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, t_last) = run_events(

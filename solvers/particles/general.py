@@ -25,16 +25,17 @@ import numpy as np
 
 from solvers.particles._general_kernels import KIND_MERGE, run_general
 
-__all__ = ["KIND_MERGE", "POSITION_RTOL", "VELOCITY_RTOL", "GeneralEvents", "run_sorted"]
+__all__ = ["KIND_MERGE", "MASS_RTOL", "POSITION_RTOL", "GeneralEvents", "run_sorted"]
 
 POSITION_RTOL = 1e-12
 """Blocks closer than POSITION_RTOL * max|z0| at a meeting join its cluster (a round-off allowance;
 by Theorem 3.1 such a snap changes the solution by no more than the snap itself)."""
 
-VELOCITY_RTOL = 1e-12
-"""Adjacent blocks approaching slower than VELOCITY_RTOL * (M + N) are taken to move together: such a
-relative speed is round-off in the velocities of particles that move together exactly (a stuck pair
-would otherwise "meet" its neighbour at t ~ 1e16)."""
+MASS_RTOL = 64 * np.finfo(float).eps
+"""A species imbalance (a difference of partial mass sums) below MASS_RTOL * (M + N) is round-off of an
+exact balance, and a block it belongs to is at rest (``_general_kernels._block_velocity``). Block
+velocities are exact up to a relative MASS_RTOL * (M + N) / imbalance, and blocks meet iff they
+approach faster than that round-off: late approach speeds are genuinely ~1e-12 and slower."""
 
 
 class GeneralEvents(NamedTuple):
@@ -68,6 +69,6 @@ def run_sorted(
     particle_at = np.argsort(z0, kind="stable").astype(np.int64)  # ties: x before y, by index
     w = np.concatenate([m, n])
     tol_pos = POSITION_RTOL * float(np.max(np.abs(z0)))
-    tol_vel = VELOCITY_RTOL * float(np.sum(w))
-    out = run_general(x.size, w, particle_at, z0[particle_at], t_out, tol_pos, tol_vel, record_events, run_to_final)
+    tol_mass = MASS_RTOL * float(np.sum(w))
+    out = run_general(x.size, w, particle_at, z0[particle_at], t_out, tol_pos, tol_mass, record_events, run_to_final)
     return GeneralEvents(*out[:8], int(out[8]), int(out[9]), int(out[10]), float(out[11]))

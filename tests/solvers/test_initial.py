@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from compare.measures import Continuous, Empirical
 from compare.metrics import wasserstein
 from solvers.errors import DensityError
-from solvers.initial import Bump, Density, atomise, cell_averages, density_from_spec
+from solvers.initial import Bump, Density, atomise, cell_averages, density_from_spec, invert_increasing, root_tolerance
 
 SPECS: dict[str, dict[str, Any]] = {
     "uniform": {"kind": "uniform", "a": -1.0, "b": 0.5},
@@ -133,6 +134,7 @@ def test_random_piecewise_quantiles_are_exact(spec: dict[str, Any], levels: list
     q = d.quantile(s)
     np.testing.assert_allclose(d.cdf(q), s, rtol=0, atol=1e-13)
     assert np.all((q >= d.support[0]) & (q <= d.support[1]))
+    assert d.quantile(0.0) == d.support[0] and d.quantile(1.0) == d.support[1]
     order = np.argsort(s)
     assert np.all(np.diff(q[order]) >= 0)
     assert gauss_integral(d.pdf, d.breakpoints).sum() == pytest.approx(1.0, rel=1e-13)
@@ -233,3 +235,117 @@ def test_w1_of_the_atomisations() -> None:
         assert all(r >= 2.0 - 1e-9 for r in ratios)
         if d is bump:  # the ratio decreases towards 2: 2.65, 2.31, 2.21
             assert ratios == sorted(ratios, reverse=True) and ratios[-1] < 2.25
+
+
+# ---------------------------------------------------------------------------------------------
+# Quantiles against a high-precision reference
+# ---------------------------------------------------------------------------------------------
+
+def decimal_bump_cdf(x: Decimal, center: float, radius: float) -> Decimal:
+    """``I_t(4, 4)`` of the bump in 100-digit decimal arithmetic."""
+    with localcontext() as context:
+        context.prec = 100
+        t = min(max((x - Decimal(center) + Decimal(radius)) / (2 * Decimal(radius)), Decimal(0)), Decimal(1))
+        return t**4 * (35 - 84 * t + 70 * t**2 - 20 * t**3)
+
+
+def decimal_bisection(F: Any, s: float, lo: float, hi: float) -> float:
+    """``inf{x : F(x) >= s}`` by 200 bisection steps in decimal arithmetic, rounded to float."""
+    a, b, target = Decimal(lo), Decimal(hi), Decimal(s)
+    with localcontext() as context:
+        context.prec = 100
+        for _ in range(200):
+            mid = (a + b) / 2
+            a, b = (a, mid) if F(mid) >= target else (mid, b)
+    return float(b)
+
+
+TAIL_LEVELS = np.concatenate((np.linspace(0.0, 1.0, 101), np.logspace(-15, -2, 14), 1.0 - np.logspace(-15, -2, 14), 1.0 - np.arange(5) / 10**5))
+TWO_BUMPS = {"kind": "sum", "parts": [{"kind": "bump", "center": -0.2, "radius": 0.5, "weight": 2.0}, {"kind": "bump", "center": 0.4, "radius": 0.3, "weight": 1.0}]}
+
+
+@pytest.mark.parametrize("spec", [SPECS["bump"], TWO_BUMPS])
+def test_quantile_matches_a_high_precision_bisection(spec: dict[str, Any]) -> None:
+    """Newton on the exact CDF (and on 1 - F for s > 1/2) is exact to round-off, in both tails too:
+    the former bisection on F missed by up to 1.4e-6 at s = 1 - 1e-15."""
+    parts = spec["parts"] if spec["kind"] == "sum" else [{**spec, "weight": 1.0}]
+    total = sum(Decimal(p["weight"]) for p in parts)
+
+    def F(x: Decimal) -> Decimal:
+        return sum(Decimal(p["weight"]) * decimal_bump_cdf(x, p["center"], p["radius"]) for p in parts) / total
+
+    d = density_from_spec(spec)
+    reference = np.array([decimal_bisection(F, s, *d.support) for s in TAIL_LEVELS])
+    np.testing.assert_allclose(d.quantile(TAIL_LEVELS), reference, rtol=0, atol=4.5e-16)
+
+
+@pytest.mark.parametrize("values", [[3.0, 0.0], [1.0, 3.0, 0.0], [0.5, 2.0, 1.0, 0.0]])
+def test_piecewise_linear_quantile_is_stable_where_the_density_vanishes(values: list[float]) -> None:
+    """Where the pdf falls to 0 at the right end, 1 - s is the mass right of the point: the root taken
+    from that end has no cancellation (the root from the left end missed by 4e-9 at s = 1 - 1e-15)."""
+    nodes = np.linspace(0.0, 1.3, len(values))
+    d = density_from_spec({"kind": "piecewise_linear", "nodes": nodes.tolist(), "values": values})
+    slope = Decimal(d.slopes[-1])  # the pdf is -slope * w at distance w < h from the right end
+
+    def F(x: Decimal) -> Decimal:
+        w = Decimal(nodes[-1]) - x
+        return 1 - (-slope) * w * w / 2
+
+    s = 1.0 - np.logspace(-15, -3, 13)
+    reference = np.array([decimal_bisection(F, level, nodes[-2], nodes[-1]) for level in s])
+    np.testing.assert_allclose(d.quantile(s), reference, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "piecewise_linear", "nodes": [0, 1.28515625], "values": [1, 2]},
+        {"kind": "piecewise_linear", "nodes": [-1, 0.3, 1.7], "values": [0, 2, 1]},
+        {"kind": "piecewise_linear", "nodes": [-1, 0.3, 1.7, 2.0], "values": [0, 2, 0, 0]},
+        {"kind": "uniform", "a": -1.0, "b": 0.3},
+        TWO_BUMPS,
+    ],
+)
+def test_atomisation_ends_exactly_at_the_support_end(spec: dict[str, Any]) -> None:
+    d = density_from_spec(spec)
+    for N in (1, 7, 1000):
+        assert atomise(d, N)[-1] == d.support[1]
+    assert d.quantile(0.0) == d.support[0] and d.quantile(1.0) == d.support[1]
+
+
+def test_quantile_of_the_cdf_is_the_identity(density: Density) -> None:
+    """Q(F(x)) = x where the pdf is not small (there F(x) pins x down to round-off)."""
+    lo, hi = density.support
+    x = np.linspace(lo, hi, 2001)
+    x = x[np.minimum(density.pdf(x), density.pdf(x - 1e-9)) >= 0.1 * density.max_density]  # not at a gap's right end
+    np.testing.assert_allclose(density.quantile(density.cdf(x)), x, rtol=0, atol=2e-14 * (hi - lo))
+
+
+def test_quantile_at_a_gap_of_a_sum() -> None:
+    """Uniform mass 1/4 on [-2, -1], bump mass 3/4 on [1, 2]: Q(1/4) = -1 (left end of the gap),
+    just above 1/4 the bump's left tail."""
+    d = density_from_spec({"kind": "sum", "parts": [{"kind": "uniform", "a": -2.0, "b": -1.0, "weight": 1.0}, {"kind": "bump", "center": 1.5, "radius": 0.5, "weight": 3.0}]})
+    assert d.quantile(0.25) == -1.0
+    # one ulp above 1/4: exactly 1 + t with 3/4 35 t^4 = ulp, t = 3.8e-5; F near there is 1/4 + 3/4 I_t(4, 4)
+    # rounded to an ulp of 1/4, which pins x down only to within about 1e-5
+    s = np.nextafter(0.25, 1.0)
+    expected = 1.0 + float((Decimal(s - 0.25) * 4 / 3 / 35) ** Decimal("0.25"))
+    assert d.quantile(s) == pytest.approx(expected, abs=1e-5)
+    assert np.all(np.diff(d.quantile(np.linspace(0.2, 0.3, 1001))) >= 0.0)
+
+
+def test_invert_increasing_brackets_and_flat_stretches() -> None:
+    """f(x) = x^3 on [-1, 0], flat 0 on [0, 1], x - 1 on [1, 2]: a target at the flat level gives the
+    stretch's left end, others the exact root; targets outside the table give its ends."""
+    grid = np.linspace(-1.0, 2.0, 31)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return np.where(x < 0.0, x**3, np.maximum(x - 1.0, 0.0))
+
+    def df(x: np.ndarray) -> np.ndarray:
+        return np.where(x < 0.0, 3.0 * x**2, np.where(x >= 1.0, 1.0, 0.0))
+
+    target = np.array([[-2.0, -0.125, 0.0], [1e-300, 0.5, 5.0]])
+    x = invert_increasing(f, df, grid, f(grid), target, root_tolerance(grid))
+    assert x.shape == target.shape
+    np.testing.assert_allclose(x, [[-1.0, -0.5, 0.0], [1.0, 1.5, 2.0]], rtol=0, atol=1e-15)

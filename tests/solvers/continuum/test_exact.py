@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from compare.measures import Continuous
 from solvers.continuum.exact import SeparatedSolution
 from solvers.errors import DensityError, InputError
 from solvers.initial import density_from_spec
+from tests.solvers.test_initial import decimal_bisection, decimal_bump_cdf
 
 BUMPS = (
     {"kind": "bump", "center": -1.0, "radius": 0.5},
@@ -131,3 +134,23 @@ def test_unequal_masses_contact_time() -> None:
     assert sol.rho(0.2).support[0] == pytest.approx(-1.5 - 0.7 * 0.2, abs=1e-14)
     with pytest.raises(InputError, match="positive finite mass"):
         SeparatedSolution(sol.rho0, sol.eta0, 0.0, 1.0)
+
+
+def test_cdf_matches_a_high_precision_solution() -> None:
+    """rho left of eta (BUMPS), t = 0.2: F(x, t) = F0(y) with y + 2 t F0(y) = x, solved in 100-digit
+    decimal arithmetic; the Newton inversion agrees to round-off, tails included."""
+    sol = _solution(BUMPS)
+    t = 0.2
+    marginal = sol.rho(t)
+    center, radius = BUMPS[0]["center"], BUMPS[0]["radius"]
+    a, b = marginal.support
+    x = np.concatenate((np.linspace(a, b, 61), a + np.logspace(-12, -2, 6), b - np.logspace(-12, -2, 6)))
+
+    def characteristic(y: Decimal) -> Decimal:
+        return y + 2 * Decimal(t) * decimal_bump_cdf(y, center, radius)
+
+    y = [decimal_bisection(characteristic, xk, *sol.rho0.support) for xk in x]
+    reference = np.array([float(decimal_bump_cdf(Decimal(yk), center, radius)) for yk in y])
+    np.testing.assert_allclose(marginal.cdf(x), reference, rtol=0, atol=1e-15)
+    s = np.linspace(0.0, 1.0, 1001)
+    np.testing.assert_allclose(marginal.cdf(marginal.quantile(s)), s, rtol=0, atol=1e-15)
