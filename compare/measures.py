@@ -204,8 +204,7 @@ class Polygonal(Measure):
     def _linear(self, t: FloatArray, j: NDArray[np.intp], along: FloatArray, to: FloatArray) -> FloatArray:
         """Value of ``to`` interpolated linearly in ``along`` on edge ``j`` (which has ``along_{j+1} > along_j``)."""
         a0, a1, v0, v1 = along[j], along[j + 1], to[j], to[j + 1]
-        with np.errstate(under="ignore"):
-            return v0 + (v1 - v0) * ((t - a0) / np.where(a1 > a0, a1 - a0, 1.0))
+        return v0 + (v1 - v0) * ((t - a0) / np.where(a1 > a0, a1 - a0, 1.0))
 
     def cdf(self, x: ArrayLike) -> FloatArray:
         x = np.asarray(x, dtype=np.float64)

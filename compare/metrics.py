@@ -73,16 +73,15 @@ def _mean_abs_power(a: FloatArray, b: FloatArray, p: float) -> FloatArray:
     opposite = ((a < 0) & (b > 0)) | ((a > 0) & (b < 0))
     near = ~opposite & (lo >= 0.5 * hi) & (hi > 0)
     far = ~opposite & ~near & (hi > 0)
-    with np.errstate(under="ignore"):
-        h = hi[opposite]
-        x, y = u[opposite] / h, v[opposite] / h
-        out[opposite] = h**p * (x**q + y**q) / (q * (x + y))
-        lo_n = lo[near]
-        delta = (hi[near] - lo_n) / lo_n
-        safe = np.where(delta > 0, delta, 1.0)
-        out[near] = lo_n**p * np.where(delta > 0, np.expm1(q * np.log1p(safe)) / (q * safe), 1.0)
-        r = lo[far] / hi[far]
-        out[far] = hi[far] ** p * (1.0 - r**q) / (q * (1.0 - r))
+    h = hi[opposite]
+    x, y = u[opposite] / h, v[opposite] / h
+    out[opposite] = h**p * (x**q + y**q) / (q * (x + y))
+    lo_n = lo[near]
+    delta = (hi[near] - lo_n) / lo_n
+    safe = np.where(delta > 0, delta, 1.0)
+    out[near] = lo_n**p * np.where(delta > 0, np.expm1(q * np.log1p(safe)) / (q * safe), 1.0)
+    r = lo[far] / hi[far]
+    out[far] = hi[far] ** p * (1.0 - r**q) / (q * (1.0 - r))
     return out
 
 
@@ -120,27 +119,26 @@ def _integral_abs_power(f: Integrand, g: Integrand, lo: FloatArray, hi: FloatArr
     def power(t: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
         return np.abs(f(t, a, b) - g(t, a, b)) ** p
 
-    with np.errstate(under="ignore"):
-        if linear:
-            return float(np.sum((hi - lo) * _mean_abs_power(f(lo, lo, hi) - g(lo, lo, hi), f(hi, lo, hi) - g(hi, lo, hi), p)))
-        samples = np.concatenate((lo[:, None], piece_nodes(lo, hi), hi[:, None]), axis=1)
-        f_values, g_values = f(samples, lo[:, None], hi[:, None]), g(samples, lo[:, None], hi[:, None])
-        d = f_values - g_values
-        eps_d = 4.0 * np.finfo(float).eps * float(max(np.max(np.abs(f_values)), np.max(np.abs(g_values))))
-        noise = p * eps_d * (float(np.max(np.abs(d))) + eps_d) ** (p - 1.0)
-        sign = np.sign(d)
-        if p % 2 == 0:
-            whole = np.ones(lo.size, dtype=bool)
-        else:
-            changes = sign[:, :-1] * sign[:, 1:] < 0
-            touches = (sign[:, 1:-1] == 0) & (sign[:, :-2] * sign[:, 2:] < 0)
-            whole = ~(np.any(changes, axis=1) | np.any(touches, axis=1))
-        total = integrate(power, lo[whole], hi[whole], noise, np.abs(d[whole, 1:-1]) ** p) if whole.any() else 0.0
-        if whole.all():
-            return total
-        split = ~whole
-        cut_lo, cut_hi = _cut_at_roots(f, g, samples[split], sign[split], lo[split], hi[split])
-        return total + integrate(power, cut_lo, cut_hi, noise)
+    if linear:
+        return float(np.sum((hi - lo) * _mean_abs_power(f(lo, lo, hi) - g(lo, lo, hi), f(hi, lo, hi) - g(hi, lo, hi), p)))
+    samples = np.concatenate((lo[:, None], piece_nodes(lo, hi), hi[:, None]), axis=1)
+    f_values, g_values = f(samples, lo[:, None], hi[:, None]), g(samples, lo[:, None], hi[:, None])
+    d = f_values - g_values
+    eps_d = 4.0 * np.finfo(float).eps * float(max(np.max(np.abs(f_values)), np.max(np.abs(g_values))))
+    noise = p * eps_d * (float(np.max(np.abs(d))) + eps_d) ** (p - 1.0)
+    sign = np.sign(d)
+    if p % 2 == 0:
+        whole = np.ones(lo.size, dtype=bool)
+    else:
+        changes = sign[:, :-1] * sign[:, 1:] < 0
+        touches = (sign[:, 1:-1] == 0) & (sign[:, :-2] * sign[:, 2:] < 0)
+        whole = ~(np.any(changes, axis=1) | np.any(touches, axis=1))
+    total = integrate(power, lo[whole], hi[whole], noise, np.abs(d[whole, 1:-1]) ** p) if whole.any() else 0.0
+    if whole.all():
+        return total
+    split = ~whole
+    cut_lo, cut_hi = _cut_at_roots(f, g, samples[split], sign[split], lo[split], hi[split])
+    return total + integrate(power, cut_lo, cut_hi, noise)
 
 
 def _both_polygonal(mu: Measure, nu: Measure) -> bool:

@@ -25,7 +25,6 @@ the support's scale (``invert_increasing``).
 
 from __future__ import annotations
 
-import difflib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.polynomial import Polynomial
 
-from solvers.errors import DensityError
+from solvers.errors import DensityError, suggest
 
 __all__ = [
     "Density",
@@ -96,29 +95,28 @@ def invert_increasing(
     i, y = i[idx], y[idx]
     lo, hi = grid[i - 1], grid[i]
     f_lo, f_hi = table[i - 1], table[i]
-    with np.errstate(under="ignore"):
-        x = np.clip(lo + (y - f_lo) / (f_hi - f_lo) * (hi - lo), lo, hi)
-        step_old = hi - lo
-        for _ in range(NEWTON_MAX_STEPS):
-            if idx.size == 0:
-                return x_out.reshape(y_all.shape)
-            r = np.asarray(f(x), dtype=np.float64) - y
-            d = np.asarray(df(x), dtype=np.float64)
-            hi = np.where(r >= 0.0, x, hi)
-            lo = np.where(r < 0.0, x, lo)
-            # the Newton point x - r/d lies in (lo, hi), or is x itself
-            inside = (r == 0.0) | (((x - lo) * d - r > 0.0) & ((x - hi) * d - r < 0.0))
-            x_newton = x - r / np.where(inside & (d > 0.0), d, 1.0)
-            newton = inside & (2.0 * np.abs(r) <= np.abs(step_old) * d)
-            x_new = np.where(newton, x_newton, 0.5 * (lo + hi))
-            step = x_new - x
-            # a small Newton step, or a residual at the round-off level of f (where the steps stop halving)
-            converged = inside & (np.abs(r) <= tol * d + EPS * np.abs(y))
-            done = converged | (np.abs(step) <= tol) | (hi - lo <= tol)
-            final = np.where(converged, x_newton, x_new)
-            x_out[idx[done]] = final[done]
-            keep = ~done
-            idx, y, x, lo, hi, step_old = idx[keep], y[keep], x_new[keep], lo[keep], hi[keep], step[keep]
+    x = np.clip(lo + (y - f_lo) / (f_hi - f_lo) * (hi - lo), lo, hi)
+    step_old = hi - lo
+    for _ in range(NEWTON_MAX_STEPS):
+        if idx.size == 0:
+            return x_out.reshape(y_all.shape)
+        r = np.asarray(f(x), dtype=np.float64) - y
+        d = np.asarray(df(x), dtype=np.float64)
+        hi = np.where(r >= 0.0, x, hi)
+        lo = np.where(r < 0.0, x, lo)
+        # the Newton point x - r/d lies in (lo, hi), or is x itself
+        inside = (r == 0.0) | (((x - lo) * d - r > 0.0) & ((x - hi) * d - r < 0.0))
+        x_newton = x - r / np.where(inside & (d > 0.0), d, 1.0)
+        newton = inside & (2.0 * np.abs(r) <= np.abs(step_old) * d)
+        x_new = np.where(newton, x_newton, 0.5 * (lo + hi))
+        step = x_new - x
+        # a small Newton step, or a residual at the round-off level of f (where the steps stop halving)
+        converged = inside & (np.abs(r) <= tol * d + EPS * np.abs(y))
+        done = converged | (np.abs(step) <= tol) | (hi - lo <= tol)
+        final = np.where(converged, x_newton, x_new)
+        x_out[idx[done]] = final[done]
+        keep = ~done
+        idx, y, x, lo, hi, step_old = idx[keep], y[keep], x_new[keep], lo[keep], hi[keep], step[keep]
     raise RuntimeError(f"invert_increasing: {idx.size} targets did not converge in {NEWTON_MAX_STEPS} steps")
 
 
@@ -137,13 +135,11 @@ class Density(ABC):
 
     def pdf(self, x: Any) -> np.ndarray:
         """Density at ``x`` (vectorised)."""
-        with np.errstate(under="ignore"):
-            return _as_output(self._pdf(np.asarray(x, dtype=float)), x)
+        return _as_output(self._pdf(np.asarray(x, dtype=float)), x)
 
     def cdf(self, x: Any) -> np.ndarray:
         """Exact cumulative distribution ``F(x)`` (vectorised)."""
-        with np.errstate(under="ignore"):
-            return _as_output(self._cdf(np.asarray(x, dtype=float)), x)
+        return _as_output(self._cdf(np.asarray(x, dtype=float)), x)
 
     @abstractmethod
     def _pdf(self, x: np.ndarray) -> np.ndarray:
@@ -167,8 +163,7 @@ class Density(ABC):
         """``Q(s) = inf{x : F(x) >= s}`` for s in [0, 1] (vectorised); exactly the support ends
         ``Q(0) = min supp`` and ``Q(1) = max supp``."""
         s_arr = _check_levels(s)
-        with np.errstate(under="ignore"):
-            x = np.where(s_arr <= 0.0, self.support[0], np.where(s_arr >= 1.0, self.support[1], self._quantile(s_arr)))
+        x = np.where(s_arr <= 0.0, self.support[0], np.where(s_arr >= 1.0, self.support[1], self._quantile(s_arr)))
         return _as_output(x, s)
 
     def _quantile(self, s: np.ndarray) -> np.ndarray:
@@ -197,20 +192,18 @@ class Density(ABC):
     @cached_property
     def _sf_table(self) -> np.ndarray:
         """``1 - F`` on the grid of ``cdf_table``, made non-increasing against round-off."""
-        with np.errstate(under="ignore"):
-            return np.minimum.accumulate(self._sf(self.cdf_table[0]))
+        return np.minimum.accumulate(self._sf(self.cdf_table[0]))
 
     @cached_property
     def max_density(self) -> float:
         """``sup pdf``: the maximum of the polynomial pieces at their ends and critical points
         (one small polynomial per piece; the single-kind densities override it in closed form)."""
         best = 0.0
-        with np.errstate(under="ignore"):
-            for a, b in zip(self.breakpoints[:-1], self.breakpoints[1:]):
-                p = self._pdf_polynomial(float(a), float(b))
-                roots = p.deriv().roots() if p.degree() > 1 else np.empty(0)
-                real = roots.real[(np.abs(roots.imag) < 1e-12) & (np.abs(roots.real) < 1.0)]
-                best = max(best, float(np.max(p(np.concatenate(([-1.0, 1.0], real))))))
+        for a, b in zip(self.breakpoints[:-1], self.breakpoints[1:]):
+            p = self._pdf_polynomial(float(a), float(b))
+            roots = p.deriv().roots() if p.degree() > 1 else np.empty(0)
+            real = roots.real[(np.abs(roots.imag) < 1e-12) & (np.abs(roots.real) < 1.0)]
+            best = max(best, float(np.max(p(np.concatenate(([-1.0, 1.0], real))))))
         return best
 
     def __repr__(self) -> str:
@@ -447,12 +440,6 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _suggest(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"{hint}valid: {', '.join(choices)}"
-
-
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise DensityError(f"{where} must be a number, got {type(value).__name__} {value!r}; pass a finite number")
@@ -500,7 +487,7 @@ def density_from_spec(spec: Mapping[str, Any], name: str = "density") -> Density
     message for an unknown kind or key (with the closest valid suggestion), a wrong type, a negative
     or non-finite value, zero mass, unsorted edges/nodes, ``a >= b`` or ``radius <= 0``.
     """
-    with np.errstate(under="ignore", over="ignore"):
+    with np.errstate(over="ignore"):  # an overflowing mass becomes inf and is refused by _positive_mass
         return _build(spec, name)
 
 
@@ -511,12 +498,12 @@ def _build(spec: Mapping[str, Any], name: str) -> Density:
         raise DensityError(f"{name} has no 'kind'; add kind = one of {', '.join(KINDS)}")
     kind = spec["kind"]
     if not isinstance(kind, str) or kind not in KINDS:
-        raise DensityError(f"{name}: unknown kind {kind!r}; {_suggest(str(kind), list(KINDS))}")
+        raise DensityError(f"{name}: unknown kind {kind!r}; {suggest(str(kind), list(KINDS))}")
     where = f"{name}.{{}}"
     allowed = KINDS[kind]
     for key in spec:
         if key != "kind" and key not in allowed:
-            raise DensityError(f"{name}: unknown key {key!r} for kind '{kind}'; {_suggest(str(key), list(allowed))}")
+            raise DensityError(f"{name}: unknown key {key!r} for kind '{kind}'; {suggest(str(key), list(allowed))}")
     for key in allowed:
         if key not in spec:
             raise DensityError(f"{name}: missing key '{key}' for kind '{kind}'; add it (keys: {', '.join(allowed)})")
@@ -598,7 +585,7 @@ def atomise(density: Density, N: int, placement: Literal["right", "mid"] = "righ
     elif placement == "mid":
         s = (np.arange(1, N + 1) - 0.5) / N
     else:
-        raise DensityError(f"unknown placement {placement!r}; {_suggest(str(placement), ['right', 'mid'])}")
+        raise DensityError(f"unknown placement {placement!r}; {suggest(str(placement), ['right', 'mid'])}")
     return np.sort(np.asarray(density.quantile(s), dtype=np.float64))
 
 

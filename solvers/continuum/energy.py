@@ -34,10 +34,8 @@ def energy_and_dissipation(x: np.ndarray, F_rho: np.ndarray, F_eta: np.ndarray) 
     d0, d1 = d[..., :-1], d[..., 1:]
     v0, v1 = 2.0 * d0 - dM, 2.0 * d1 - dM
     mass = np.diff(F_rho, axis=-1) + np.diff(F_eta, axis=-1)
-    # products of the exponentially small tails of upwind solutions underflow harmlessly to zero
-    with np.errstate(under="ignore"):
-        energy = np.sum(h * ((d0 * d0 + d0 * d1 + d1 * d1) / 3.0 - dM * 0.5 * (d0 + d1)), axis=-1)
-        dissipation = np.sum(mass * (v0 * v0 + v0 * v1 + v1 * v1) / 3.0, axis=-1)
+    energy = np.sum(h * ((d0 * d0 + d0 * d1 + d1 * d1) / 3.0 - dM * 0.5 * (d0 + d1)), axis=-1)
+    dissipation = np.sum(mass * (v0 * v0 + v0 * v1 + v1 * v1) / 3.0, axis=-1)
     return energy, dissipation
 
 
