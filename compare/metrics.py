@@ -71,7 +71,7 @@ def _mean_abs_power(a: FloatArray, b: FloatArray, p: float) -> FloatArray:
     hi, lo = np.maximum(u, v), np.minimum(u, v)
     out = np.zeros(np.shape(hi))
     opposite = ((a < 0) & (b > 0)) | ((a > 0) & (b < 0))
-    near = ~opposite & (lo >= 0.5 * hi) & (hi > 0)
+    near = ~opposite & (lo >= 0.5 * hi) & (lo > 0)  # lo > 0, not hi > 0: 0.5 * hi underflows for subnormal hi
     far = ~opposite & ~near & (hi > 0)
     h = hi[opposite]
     x, y = u[opposite] / h, v[opposite] / h

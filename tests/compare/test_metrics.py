@@ -425,3 +425,12 @@ def test_energy_with_unequal_masses_matches_the_continuum_energy() -> None:
     continuous = energy(uniform(0.0, 1.0, 1.2), uniform(0.5, 1.5, 0.8))
     assert polygonal == pytest.approx(exact, rel=1e-13)
     assert continuous == pytest.approx(exact, rel=1e-13)
+
+
+def test_mean_abs_power_at_subnormal_values() -> None:
+    """0.5 * 5e-324 underflows to 0, so a pair (0, smallest subnormal) must not take the branch
+    that divides by the smaller value."""
+    tiny = np.nextafter(0.0, 1.0)
+    values = _mean_abs_power(np.array([0.0, tiny, tiny]), np.array([tiny, 0.0, tiny]), 1.0)
+    assert np.all(np.isfinite(values))
+    assert values[2] == tiny
