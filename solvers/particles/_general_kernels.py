@@ -13,9 +13,14 @@ every adjacent block at the same position (to ``tol_pos``, a round-off allowance
 ``solve_cluster`` gives its exact velocities, and the cluster is re-sorted by velocity (slower to the
 left) and cut into new blocks. Each block's velocity is then recomputed from exact partial mass sums
 (``_block_velocity``): late in a run velocities are products of two small mass imbalances (~1e-12
-for N = 500 random masses) and must be accurate relative to themselves, not to the masses. Neighbouring approaching pairs can coexist, so heap entries
-(meeting time, entry id) carry the stamps of both blocks and are dropped when popped stale (every
-rewritten block gets a fresh stamp, every dissolved one stamp -1). Entry ids are recycled.
+for N = 500 random masses) and must be accurate relative to themselves, not to the masses.
+
+Neighbouring approaching pairs can coexist, so heap entries (meeting time, entry id) carry the stamps
+of both blocks and are dropped when popped stale (every rewritten block gets a fresh stamp, every
+dissolved one stamp -1). Entry ids are recycled. The heap is the equal-mass engine's 1-based split
+queue (``_kernels._queue_push`` / ``_queue_pop``): meeting times ``heap_t`` (float64, sentinel
+``heap_t[size + 1] = +inf``) and entry ids ``heap_e`` (int64, numba's own specialisation of the
+queue; the equal-mass engine's int32 one is unchanged).
 """
 
 from __future__ import annotations
@@ -23,7 +28,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from solvers.particles._kernels import KIND_CROSS, KIND_STICK, _grow, _heap_pop, _heap_push
+from solvers.particles._kernels import (
+    KIND_CROSS,
+    KIND_STICK,
+    _grow,
+    _queue_pop,
+    _queue_push,
+)
 from solvers.particles.cluster import solve_cluster
 
 KIND_MERGE = 2
@@ -229,20 +240,22 @@ def _schedule(
     vel: np.ndarray,
     vel_err: np.ndarray,
     stamp: np.ndarray,
-    heap: np.ndarray,
+    heap_t: np.ndarray,
+    heap_e: np.ndarray,
     size: int,
     entries: np.ndarray,
     free: np.ndarray,
     n_free: int,
     n_entries: int,
-) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, int, int]:
+) -> tuple[int, np.ndarray, np.ndarray, int, int]:
     """Push the meeting of block a with its right neighbour if they approach faster than the sum of
     their velocities' round-off bounds (``_block_velocity``); however slow, such an approach is real.
 
-    Returns (heap, size, entries, free, n_free, n_entries) (arrays may have been grown)."""
+    The caller keeps room for the push (``heap_t.shape[0] >= size + 3``). Returns (size, entries, free,
+    n_free, n_entries) (``entries`` and ``free`` may have been grown)."""
     b = end[a]
     if b >= P or vel[a] - vel[b] <= vel_err[a] + vel_err[b]:
-        return heap, size, entries, free, n_free, n_entries
+        return size, entries, free, n_free, n_entries
     gap = max(_at(pos, t_ref, vel, b, t) - _at(pos, t_ref, vel, a, t), 0.0)
     t_meet = t + gap / (vel[a] - vel[b])
     if n_free > 0:
@@ -259,12 +272,8 @@ def _schedule(
     entries[e, 0] = a
     entries[e, 1] = stamp[a]
     entries[e, 2] = stamp[b]
-    if size + 2 > heap.shape[0]:
-        grown_heap = np.full((2 * heap.shape[0], 2), np.inf)
-        grown_heap[: heap.shape[0]] = heap
-        heap = grown_heap
-    size = _heap_push(heap, size, t_meet, e)
-    return heap, size, entries, free, n_free, n_entries
+    size = _queue_push(heap_t, heap_e, size, t_meet, e)
+    return size, entries, free, n_free, n_entries
 
 
 @numba.njit(cache=True)
@@ -342,7 +351,8 @@ def run_general(
         )[0]
         lo = hi
 
-    heap = np.full((P + 2, 2), np.inf)
+    heap_t = np.full(P + 3, np.inf)  # room for the at most P - 1 pushes below
+    heap_e = np.zeros(P + 3, np.int64)
     size = 0
     entries = np.empty((P + 2, 3), np.int64)
     free = np.empty(P + 2, np.int64)
@@ -350,8 +360,8 @@ def run_general(
     n_entries = 0
     a = 0
     while a < P:
-        heap, size, entries, free, n_free, n_entries = _schedule(
-            a, 0.0, P, end, pos, t_ref, vel, vel_err, stamp, heap, size, entries, free, n_free, n_entries
+        size, entries, free, n_free, n_entries = _schedule(
+            a, 0.0, P, end, pos, t_ref, vel, vel_err, stamp, heap_t, heap_e, size, entries, free, n_free, n_entries
         )
         a = end[a]
 
@@ -372,21 +382,21 @@ def run_general(
     t_now = 0.0
     k = 0
     while size > 0:
-        e = int(heap[0, 1])
+        e = heap_e[1]
         a = entries[e, 0]
         b = end[a]
         if stamp[a] != entries[e, 1] or b >= P or stamp[b] != entries[e, 2]:
-            size = _heap_pop(heap, size)
+            size = _queue_pop(heap_t, heap_e, size)
             free[n_free] = e
             n_free += 1
             continue
-        t_next = max(heap[0, 0], t_now)
+        t_next = max(heap_t[1], t_now)
         while k < nt and t_out[k] < t_next:
             _emit(k, t_out[k], P, Nx, particle_at, end, pos, t_ref, vel, out_x, out_y, out_vx, out_vy)
             k += 1
         if k == nt and not run_to_final:
             break
-        size = _heap_pop(heap, size)
+        size = _queue_pop(heap_t, heap_e, size)
         free[n_free] = e
         n_free += 1
         t_now = t_next
@@ -410,13 +420,16 @@ def run_general(
         else:
             kind = KIND_MERGE
             n_merge += 1
+        if size + 4 > heap_t.shape[0]:  # room for the two pushes below
+            heap_t = _grow(heap_t, 2 * heap_t.shape[0])
+            heap_e = _grow(heap_e, heap_t.shape[0])
         if lo > 0:
-            heap, size, entries, free, n_free, n_entries = _schedule(
-                start[lo - 1], t_now, P, end, pos, t_ref, vel, vel_err, stamp, heap, size, entries, free, n_free, n_entries
+            size, entries, free, n_free, n_entries = _schedule(
+                start[lo - 1], t_now, P, end, pos, t_ref, vel, vel_err, stamp, heap_t, heap_e, size, entries, free, n_free, n_entries
             )
         if hi < P:
-            heap, size, entries, free, n_free, n_entries = _schedule(
-                start[hi - 1], t_now, P, end, pos, t_ref, vel, vel_err, stamp, heap, size, entries, free, n_free, n_entries
+            size, entries, free, n_free, n_entries = _schedule(
+                start[hi - 1], t_now, P, end, pos, t_ref, vel, vel_err, stamp, heap_t, heap_e, size, entries, free, n_free, n_entries
             )
         if record_events:
             n_ev = n_cross + n_stick + n_merge

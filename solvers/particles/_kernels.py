@@ -21,8 +21,9 @@ adjacent pairs (s-1, s) and (s+1, s+2), whose inner particles' data are already 
 stick creates no approaching pair (next to a stuck pair k the left neighbour moves with velocity
 <= -1/N, the right one >= 1/N).
 
-``_heap_push``, ``_heap_replace_top``, ``_heap_pop`` (one 0-based array of rows (time, entry)) serve
-the general engine ``solvers.particles._general_kernels``.
+The queue functions ``_queue_push``, ``_queue_replace_top``, ``_queue_pop`` are also used by the general
+engine ``solvers.particles._general_kernels``, with an int64 payload (an entry id instead of a slot);
+numba compiles one specialisation per payload dtype, so this engine keeps its int32 one.
 """
 
 from __future__ import annotations
@@ -39,60 +40,10 @@ Q = 1
 
 
 @numba.njit(cache=True)
-def _heap_push(heap: np.ndarray, size: int, t: float, s: int) -> int:
-    """Insert the entry (time t, slot s) into the rows heap; return the new size."""
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap[parent, 0] <= t:
-            break
-        heap[i, 0] = heap[parent, 0]
-        heap[i, 1] = heap[parent, 1]
-        i = parent
-    heap[i, 0] = t
-    heap[i, 1] = s
-    heap[size + 1, 0] = np.inf
-    return size + 1
-
-
-@numba.njit(cache=True)
-def _heap_replace_top(heap: np.ndarray, size: int, t: float, s: int) -> None:
-    """Replace the root by (t, s): move the hole down to a leaf along smaller children, then sift up.
-
-    Needs the sentinel heap[size, 0] = +inf."""
-    i = 0
-    c = 1
-    while c < size:
-        c += heap[c + 1, 0] < heap[c, 0]
-        heap[i, 0] = heap[c, 0]
-        heap[i, 1] = heap[c, 1]
-        i = c
-        c = 2 * i + 1
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap[parent, 0] <= t:
-            break
-        heap[i, 0] = heap[parent, 0]
-        heap[i, 1] = heap[parent, 1]
-        i = parent
-    heap[i, 0] = t
-    heap[i, 1] = s
-
-
-@numba.njit(cache=True)
-def _heap_pop(heap: np.ndarray, size: int) -> int:
-    """Remove the root of the rows heap; return the new size."""
-    size -= 1
-    t = heap[size, 0]
-    heap[size, 0] = np.inf
-    if size > 0:
-        _heap_replace_top(heap, size, t, heap[size, 1])
-    return size
-
-
-@numba.njit(cache=True)
 def _queue_push(heap_t: np.ndarray, heap_s: np.ndarray, size: int, t: float, s: int) -> int:
-    """Insert (time t, slot s) into the 1-based split heap; return the new size."""
+    """Insert (time t, payload s) into the 1-based split heap; return the new size.
+
+    Needs room for the sentinel: heap_t.shape[0] >= size + 3."""
     i = size + 1
     while i > 1:
         parent = i >> 1
