@@ -85,19 +85,59 @@ def _mean_abs_power(a: FloatArray, b: FloatArray, p: float) -> FloatArray:
     return out
 
 
-def _cut_at_roots(f: Integrand, g: Integrand, samples: FloatArray, sign: FloatArray, lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """The pieces cut at the sign changes of ``d = f - g`` between consecutive samples (roots found by
-    bisection to ``2^-BISECTION_STEPS`` of the sample spacing) and at samples where ``d`` vanishes
+def _roots(
+    d: Integrand, a: FloatArray, b: FloatArray, d_a: FloatArray, d_b: FloatArray, lo: FloatArray, hi: FloatArray, noise: float
+) -> FloatArray:
+    """A root of ``d`` in each bracket ``[a, b]`` (``d_a``, ``d_b`` of opposite signs) of the pieces ``[lo, hi]``:
+    to ``2^-BISECTION_STEPS`` of the bracket, or a point where ``|d| <= noise`` (the round-off of ``d``).
+
+    Illinois false position (superlinear for a simple root: it stops when its step is below the
+    tolerance), with every fourth step a bisection, so the bracket at least halves every four steps."""
+    root = 0.5 * (a + b)
+    sign_a = np.sign(d_a)
+    tol = np.ldexp(b - a, -BISECTION_STEPS)
+    idx = np.arange(a.size)
+    x_old = np.full(a.size, np.inf)
+    retained = np.zeros(a.size, dtype=np.int8)
+    for step in range(4 * BISECTION_STEPS):
+        bisect = step % 4 == 3
+        x = 0.5 * (a + b) if bisect else np.clip(a + (b - a) * (d_a / (d_a - d_b)), a, b)
+        d_x = d(x, lo, hi)
+        right = np.sign(d_x) == sign_a  # the root is in [x, b]
+        # Illinois: an end retained twice in a row has its value halved
+        d_b = np.where(right, np.where(retained == 1, 0.5 * d_b, d_b), d_x)
+        d_a = np.where(right, d_x, np.where(retained == -1, 0.5 * d_a, d_a))
+        retained = np.where(right, 1, -1).astype(np.int8)
+        a, b = np.where(right, x, a), np.where(right, b, x)
+        done = (np.abs(d_x) <= noise) | (b - a <= tol[idx])
+        if not bisect:
+            done |= np.abs(x - x_old) <= tol[idx]
+        root[idx[done]] = x[done]
+        keep = ~done
+        if not keep.any():
+            break
+        idx, a, b, d_a, d_b, sign_a = idx[keep], a[keep], b[keep], d_a[keep], d_b[keep], sign_a[keep]
+        retained, lo, hi, x_old = retained[keep], lo[keep], hi[keep], x[keep]
+    return root
+
+
+def _cut_at_roots(
+    f: Integrand, g: Integrand, samples: FloatArray, d: FloatArray, lo: FloatArray, hi: FloatArray, noise: float
+) -> tuple[FloatArray, FloatArray]:
+    """The pieces cut at the sign changes of ``d = f - g`` between consecutive samples (values ``d``;
+    roots by ``_roots`` down to the round-off ``noise`` of ``d``) and at samples where ``d`` vanishes
     between opposite signs."""
+    sign = np.sign(d)
     piece, k = np.nonzero(sign[:, :-1] * sign[:, 1:] < 0)
-    a, b, sign_a = samples[piece, k], samples[piece, k + 1], sign[piece, k]
-    piece_lo, piece_hi = lo[piece], hi[piece]
-    for _ in range(BISECTION_STEPS):
-        mid = 0.5 * (a + b)
-        left = np.sign(f(mid, piece_lo, piece_hi) - g(mid, piece_lo, piece_hi)) == sign_a
-        a, b = np.where(left, mid, a), np.where(left, b, mid)
+
+    def difference(t: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
+        return f(t, a, b) - g(t, a, b)
+
+    roots = _roots(
+        difference, samples[piece, k], samples[piece, k + 1], d[piece, k], d[piece, k + 1], lo[piece], hi[piece], noise
+    )
     zero_piece, zero_k = np.nonzero((sign[:, 1:-1] == 0) & (sign[:, :-2] * sign[:, 2:] < 0))
-    cuts = np.concatenate((lo, 0.5 * (a + b), samples[zero_piece, zero_k + 1]))
+    cuts = np.concatenate((lo, roots, samples[zero_piece, zero_k + 1]))
     owner = np.concatenate((np.arange(lo.size), piece, zero_piece))
     order = np.lexsort((cuts, owner))
     cuts, owner = cuts[order], owner[order]
@@ -137,7 +177,7 @@ def _integral_abs_power(f: Integrand, g: Integrand, lo: FloatArray, hi: FloatArr
     if whole.all():
         return total
     split = ~whole
-    cut_lo, cut_hi = _cut_at_roots(f, g, samples[split], sign[split], lo[split], hi[split])
+    cut_lo, cut_hi = _cut_at_roots(f, g, samples[split], d[split], lo[split], hi[split], eps_d)
     return total + integrate(power, cut_lo, cut_hi, noise)
 
 
@@ -214,22 +254,38 @@ def wasserstein_inf(mu: Measure, nu: Measure) -> float:
     if _both_polygonal(mu, nu):
         return float(max(np.max(np.abs(f(lo, lo, hi) - g(lo, lo, hi))), np.max(np.abs(f(hi, lo, hi) - g(hi, lo, hi)))))
     samples = np.concatenate((lo[:, None], piece_nodes(lo, hi), hi[:, None]), axis=1)
-    values = np.abs(f(samples, lo[:, None], hi[:, None]) - g(samples, lo[:, None], hi[:, None]))
+    f_values, g_values = f(samples, lo[:, None], hi[:, None]), g(samples, lo[:, None], hi[:, None])
+    values = np.abs(f_values - g_values)
     best = np.argmax(values, axis=1)
-    candidates = np.flatnonzero(values[np.arange(lo.size), best] >= 0.5 * values.max())
+    # Both quantiles are non-decreasing: where one is constant on a piece, |d| is quasi-convex there
+    # and its maximum is at a (sampled) end.
+    both_vary = (f_values[:, 0] != f_values[:, -1]) & (g_values[:, 0] != g_values[:, -1])
+    candidates = np.flatnonzero((values[np.arange(lo.size), best] >= 0.5 * values.max()) & both_vary)
+    if candidates.size == 0:
+        return float(values.max())
     k = best[candidates]
     a = samples[candidates, np.maximum(k - 1, 0)]
     b = samples[candidates, np.minimum(k + 1, samples.shape[1] - 1)]
     piece_lo, piece_hi = lo[candidates], hi[candidates]
 
-    def size(t: FloatArray) -> FloatArray:
-        return np.abs(f(t, piece_lo, piece_hi) - g(t, piece_lo, piece_hi))
+    def size(t: FloatArray, twice: bool = False) -> FloatArray:
+        a_, b_ = (np.tile(piece_lo, 2), np.tile(piece_hi, 2)) if twice else (piece_lo, piece_hi)
+        return np.abs(f(t, a_, b_) - g(t, a_, b_))
 
+    # Golden-section search, one new evaluation per step: the interior points c < e of [a, b].
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
-    for _ in range(GOLDEN_STEPS):
-        c, d = b - ratio * (b - a), a + ratio * (b - a)
-        left = size(c) >= size(d)
-        a, b = np.where(left, a, c), np.where(left, d, b)
+    c, e = b - ratio * (b - a), a + ratio * (b - a)
+    both = size(np.concatenate((c, e)), twice=True)
+    size_c, size_e = both[: c.size], both[c.size :]
+    for _ in range(GOLDEN_STEPS - 1):
+        left = size_c >= size_e  # the maximum is in [a, e]: e becomes the new upper interior point
+        a, b = np.where(left, a, c), np.where(left, e, b)
+        new = np.where(left, b - ratio * (b - a), a + ratio * (b - a))
+        size_new = size(new)
+        c, e = np.where(left, new, e), np.where(left, c, new)
+        size_c, size_e = np.where(left, size_new, size_e), np.where(left, size_c, size_new)
+    left = size_c >= size_e
+    a, b = np.where(left, a, c), np.where(left, e, b)
     return float(max(values.max(), np.max(size(0.5 * (a + b)))))
 
 

@@ -32,10 +32,9 @@ import numpy as np
 from solvers.continuum.energy import energy_and_dissipation
 from solvers.continuum.parameters import check_cfl
 from solvers.errors import SchemeError
-from solvers.initial import Density
+from solvers.initial import Density, invert_increasing, root_tolerance
 
 MIN_INTERVALS = 4
-BISECTION_STEPS = 64
 
 
 def support_components(density: Density) -> np.ndarray:
@@ -74,16 +73,20 @@ def pseudo_inverse_grid(density: Density, n: int) -> tuple[np.ndarray, np.ndarra
     weight = 0.5 * ((b - a) / L + (F_b - F_a))
     counts = np.maximum(2, np.rint(n * weight).astype(np.int64))
     xs, ss = [], []
+    grid, F = density.cdf_table
     for j in range(comps.shape[0]):
         target = np.linspace(0.0, 2.0 * weight[j], counts[j] + 1)[1:-1]
-        lo = np.full(target.shape, a[j])
-        hi = np.full(target.shape, b[j])
-        for _ in range(BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            below = (mid - a[j]) / L + (np.asarray(density.cdf(mid)) - F_a[j]) < target
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        x = np.concatenate(([a[j]], 0.5 * (lo + hi), [b[j]]))
+        # (x - a)/L + F(x) - F(a) is increasing with derivative 1/L + pdf >= 1/L on the component
+        cell = (grid >= a[j]) & (grid <= b[j])
+        inner = invert_increasing(
+            lambda z, j=j: (z - a[j]) / L + (np.asarray(density.cdf(z)) - F_a[j]),
+            lambda z: 1.0 / L + np.asarray(density.pdf(z)),
+            grid[cell],
+            (grid[cell] - a[j]) / L + (F[cell] - F_a[j]),
+            target,
+            root_tolerance(grid),
+        )
+        x = np.concatenate(([a[j]], inner, [b[j]]))
         s = np.asarray(density.cdf(x), dtype=np.float64)
         s[0] = ss[-1][-1] if ss else 0.0
         xs.append(x)

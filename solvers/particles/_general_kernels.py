@@ -25,9 +25,13 @@ queue; the equal-mass engine's int32 one is unchanged).
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
+from solvers._numba_cache import drop_stale_cache
+from solvers.particles import _kernels, cluster
 from solvers.particles._kernels import (
     KIND_CROSS,
     KIND_STICK,
@@ -461,3 +465,6 @@ def run_general(
         n_merge,
         t_now,
     )
+
+
+drop_stale_cache(sys.modules[__name__], (_kernels, cluster))

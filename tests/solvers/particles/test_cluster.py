@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -27,6 +29,32 @@ def level_set_cost(lam: float, a: int, b: int, wx: np.ndarray, ux: np.ndarray, w
     in_x, in_y = np.arange(Kx) >= Kx - a, np.arange(Ky) >= Ky - b
     cut = np.sum(np.outer(wx, wy) * (in_x[:, None] != in_y[None, :]))
     return float(np.sum(wx[in_x] * (lam - ux[in_x])) + np.sum(wy[in_y] * (lam - uy[in_y])) + cut)
+
+
+def exact_velocities(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray) -> list[Fraction]:
+    """The minimiser (hx then hy) in exact rational arithmetic on the given floats: the lower envelope of
+    the lines G_lambda(S) = W(S) lambda + I(S) over the (K_x + 1)(K_y + 1) upper sets S."""
+    w = [Fraction(float(v)) for v in np.concatenate([wx, wy])]
+    u = [Fraction(float(v)) for v in np.concatenate([ux, uy])]
+    Kx, Ky = wx.size, wy.size
+
+    def line(a: int, b: int) -> tuple[Fraction, Fraction, int, int]:
+        inside = [p >= Kx - a for p in range(Kx)] + [q >= Ky - b for q in range(Ky)]
+        cut = sum((w[p] * w[Kx + q] for p in range(Kx) for q in range(Ky) if inside[p] != inside[Kx + q]), Fraction(0))
+        return sum((w[p] for p in range(Kx + Ky) if inside[p]), Fraction(0)), cut - sum((w[p] * u[p] for p in range(Kx + Ky) if inside[p]), Fraction(0)), a, b
+
+    hull: list[tuple[Fraction, Fraction, int, int]] = []
+    for s, c, a, b in sorted((line(a, b) for a in range(Kx + 1) for b in range(Ky + 1)), key=lambda t: (-t[0], t[1])):
+        if hull and hull[-1][0] == s:
+            continue
+        while len(hull) >= 2 and (c - hull[-2][1]) / (hull[-2][0] - s) <= (hull[-1][1] - hull[-2][1]) / (hull[-2][0] - hull[-1][0]):
+            hull.pop()
+        hull.append((s, c, a, b))
+    h: list[Fraction] = [Fraction(0)] * (Kx + Ky)
+    for (s1, c1, a1, b1), (s2, c2, a2, b2) in zip(hull, hull[1:]):
+        for p in [*range(Kx - a1, Kx - a2), *range(Kx + Ky - b1, Kx + Ky - b2)]:
+            h[p] = (c2 - c1) / (s1 - s2)
+    return h
 
 
 @st.composite
@@ -130,3 +158,48 @@ def test_validation(args: tuple, fragment: str) -> None:
     with pytest.raises(ParticleInputError) as info:
         cluster_velocities(*args)
     assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+@st.composite
+def near_ties(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    """Dyadic masses ~ 1e-3 with some ~ 1e-7 (so that sums are exact and exact ties are frequent, and the
+    mass ratio is ~ 1e4 as for N ~ 1000 random masses) and free velocities on a grid of 1/8 around 0.5,
+    some shifted by 1e-10 .. 1e-12: level sets that separate genuinely but slowly."""
+    Kx = draw(st.integers(1, 4))
+    Ky = draw(st.integers(0, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    w = rng.integers(1, 4, Kx + Ky) * np.where(rng.random(Kx + Ky) < 0.3, 2.0**-23, 2.0**-10)
+    shift = rng.choice([0.0, 0.0, 1e-10, -1e-11, 1e-12], Kx + Ky)
+    ux = np.sort(0.5 + rng.integers(-4, 5, Kx) / 8) + shift[:Kx]
+    uy = np.sort(0.5 + rng.integers(-4, 5, Ky) / 8) + shift[Kx:]
+    return w[:Kx], np.sort(ux), w[Kx:], np.sort(uy)
+
+
+@given(near_ties())
+@settings(max_examples=300, deadline=None)
+def test_grouping_agrees_with_exact_arithmetic(cluster: tuple[np.ndarray, ...]) -> None:
+    """Particles that move together in exact arithmetic get bit-identical velocities, particles whose
+    exact velocities differ (here by >= ~1e-16, down from 1e-10) get different ones in the same order,
+    and every velocity is within a few units of round-off of the exact one. The old merge tolerance
+    64 eps (M_C + N_C) / w_min (u_scale + M_C + N_C) ~ 1e-11 joined level sets 1e-12 apart."""
+    wx, ux, wy, uy = cluster
+    h = np.concatenate(cluster_velocities(wx, ux, wy, uy))
+    exact = exact_velocities(wx, ux, wy, uy)
+    np.testing.assert_allclose(h, [float(v) for v in exact], rtol=0, atol=4 * np.finfo(float).eps)
+    for p in range(h.size):
+        for q in range(h.size):
+            assert (h[p] == h[q]) == (exact[p] == exact[q])
+            assert (h[p] < h[q]) == (exact[p] < exact[q])
+
+
+@pytest.mark.parametrize("gap", [1e-10, 1e-11, 1e-12])
+@pytest.mark.parametrize(("m", "n"), [(1e-3, 1e-6), (2e-3, 1e-7)])
+def test_slowly_separating_pairs_are_not_merged(gap: float, m: float, n: float) -> None:
+    """Two x-particles whose free velocities differ by ``gap`` scatter (h = u), and an x, y pair whose
+    crossing margin u_x - u_y - (m + n) is ``gap`` crosses and separates at speed ``gap``; both used
+    to come out as one block for a mass ratio m / n >= 1e3."""
+    hx, _ = cluster_velocities([n, m], [0.5, 0.5 + gap], [], [])
+    np.testing.assert_array_equal(hx, [0.5, 0.5 + gap])
+    hx, hy = cluster_velocities([m], [0.5 + gap / 2 + n], [n], [0.5 - gap / 2 - m])
+    exact = exact_velocities(np.array([m]), np.array([0.5 + gap / 2 + n]), np.array([n]), np.array([0.5 - gap / 2 - m]))
+    assert hx[0] - hy[0] == pytest.approx(float(exact[0] - exact[1]), rel=1e-4) and exact[0] - exact[1] > 0
