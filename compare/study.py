@@ -43,10 +43,10 @@ import xarray as xr
 from compare.cases import Case, initial_particles, load_case
 from compare.continuum_run import run_continuum
 from compare.io import provenance_attrs
-from compare.times import output_times
 from compare.measures import Continuous, Empirical, Measure, PiecewiseConstant
 from compare.metrics import energy as measure_energy
 from compare.metrics import lp_distance, wasserstein, wasserstein_inf
+from compare.times import output_times
 from compare.weak_form import particle_residual
 from solvers.continuum.exact import SeparatedSolution
 from solvers.errors import CaseError, DensityError, InputError, suggest

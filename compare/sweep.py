@@ -52,7 +52,6 @@ import xarray as xr
 from compare.cases import Case, load_case, parse_case
 from compare.continuum_run import SCHEMES, check_cells_for_support, check_scheme, run_continuum
 from compare.io import provenance_attrs, read_dataset, write_dataset
-from compare.times import output_times
 from compare.particle_run import run_particles
 from compare.study import (
     REF_METRICS,
@@ -69,6 +68,7 @@ from compare.study import (
     reference_runs,
     simulate_to_final,
 )
+from compare.times import output_times
 from compare.validate import TRAJECTORY_N, TRAJECTORY_NT, table, write_results
 from solvers.errors import CaseError, InputError, SchemeError, suggest
 

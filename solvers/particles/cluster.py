@@ -19,12 +19,30 @@ level set S = {p : h_p > lambda} minimises
     G_lambda(S) = lambda W(S) - sum_{p in S} w_p u_p + cut(S),   cut(S) = sum_{x, y split by S} m n,
 
 over "upper" sets (by the order constraints: a suffix of the x's and a suffix of the y's), with
-W(S) the mass of S. Each of the (K_x + 1)(K_y + 1) candidate sets is a line in lambda; their lower
-envelope runs from the full set (lambda -> -inf) to the empty set (lambda -> +inf), the minimising
-sets along it are nested, and h_p is the breakpoint at which p leaves the minimising set.
-Cost O(K^2 log K) for K = K_x + K_y. Lines whose slopes agree to round-off are treated as parallel
-and breakpoints that agree to round-off as one, so particles that move together in exact arithmetic
-get bit-identical velocities.
+W(S) the mass of S. Each of the (K_x + 1)(K_y + 1) candidate sets S = (X, Y) (X, Y the masses of its
+x- and y-suffix) is a line G = W lambda + I with slope W = X + Y and intercept
+I = X (N_C - Y) + (M_C - X) Y - WU_x - WU_y (M_C, N_C the cluster's species masses, WU the suffix
+sums of w u). Their lower envelope runs from the full set (lambda -> -inf) to the empty set
+(lambda -> +inf), the minimising sets along it are nested, and h_p is the breakpoint at which p
+leaves the minimising set. Cost O(K^2 log K) for K = K_x + K_y.
+
+Round-off. The suffix sums of w and w u are kept in double-double (error-free TwoSum and Dekker's
+TwoProduct), exact to ~K eps^2 (M_C + N_C + sum w |u|) ("tiny" below). For two lines, the slope
+difference and the intercept difference
+
+    I_2 - I_1 = dX (N_C - 2 Y_2) + dY (M_C - 2 X_1) - dWU_x - dWU_y     (d = line 2 minus line 1)
+
+are formed from double-double differences each rounded once, so the slope difference is exact to
+eps / 2 relative plus tiny and the intercept difference to 4 eps times the sum of the magnitudes of
+its four terms plus tiny. A breakpoint lambda = (I_2 - I_1) / (W_1 - W_2) of two nested sets is then
+exact to about eps (|u| + M_C + N_C), independent of the smallest mass. Lines count as parallel only
+when their slopes agree to tiny, i.e. exactly up to the double-double error; the lines are sorted by
+their double-double slope. Building the envelope, the top line leaves it when the new line
+overtakes it no later than it overtook its predecessor, lambda_23 <= lambda_12, with the two
+breakpoints' bounds added to the right-hand side: so breakpoints that agree within round-off are one,
+and level sets separating at speed >> eps (|u| + M_C + N_C) stay apart. The stored envelope
+breakpoints are the output velocities, so particles that move together in exact arithmetic get
+bit-identical velocities, in the exact order.
 """
 
 from __future__ import annotations
@@ -35,19 +53,106 @@ from numpy.typing import ArrayLike
 
 from solvers.errors import ParticleInputError
 
-ROUND_OFF = 64 * np.finfo(float).eps
+EPS = np.finfo(float).eps
+_SPLIT = 134217729.0  # 2^27 + 1: Dekker's splitter for the error-free product
 
 
 @numba.njit(cache=True)
-def _suffix_sums(w: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """W[a] = mass of the last a particles, WU[a] = sum of w u over them (a = 0..K)."""
+def _two_sum(a: float, b: float) -> tuple[float, float]:
+    """s + e = a + b exactly, s = fl(a + b) (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@numba.njit(cache=True)
+def _two_prod(a: float, b: float) -> tuple[float, float]:
+    """p + e = a b exactly, p = fl(a b) (Dekker)."""
+    p = a * b
+    c = _SPLIT * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    c = _SPLIT * b
+    b_hi = c - (c - b)
+    b_lo = b - b_hi
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+@numba.njit(cache=True)
+def _dd_add(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> tuple[float, float]:
+    """Double-double a + b, normalised (hi = fl(hi + lo)), to ~eps^2 (|a| + |b|)."""
+    s, e = _two_sum(a_hi, b_hi)
+    e += a_lo + b_lo
+    hi = s + e
+    return hi, e - (hi - s)
+
+
+@numba.njit(cache=True)
+def _dd_diff(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> float:
+    """fl(a - b) of double-doubles: relative error eps/2 plus ~eps^2 (|a| + |b|)."""
+    s, e = _two_sum(a_hi, -b_hi)
+    return s + (e + (a_lo - b_lo))
+
+
+@numba.njit(cache=True)
+def _suffix_sums(w: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row a = (W, WU) of the last a particles as double-doubles (W_hi, W_lo, WU_hi, WU_lo), a = 0..K:
+    W = their mass, WU = sum of w u over them, each exact to ~K eps^2 (W, sum w |u|)."""
     K = w.shape[0]
-    W = np.zeros(K + 1)
-    WU = np.zeros(K + 1)
+    S = np.zeros((K + 1, 4))
     for a in range(1, K + 1):
-        W[a] = W[a - 1] + w[K - a]
-        WU[a] = WU[a - 1] + w[K - a] * u[K - a]
-    return W, WU
+        k = K - a
+        S[a, 0], S[a, 1] = _dd_add(S[a - 1, 0], S[a - 1, 1], w[k], 0.0)
+        p, e = _two_prod(w[k], u[k])
+        S[a, 2], S[a, 3] = _dd_add(S[a - 1, 2], S[a - 1, 3], p, e)
+    return S
+
+
+@numba.njit(cache=True)
+def _slope_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: int) -> float:
+    """fl(W(S_1) - W(S_2)), exact to eps/2 relative plus ~eps^2 (M_C + N_C)."""
+    sx, ex = _two_sum(Sx[a1, 0], -Sx[a2, 0])
+    sy, ey = _two_sum(Sy[b1, 0], -Sy[b2, 0])
+    s, e = _two_sum(sx, sy)
+    return s + (e + ex + ey + (Sx[a1, 1] - Sx[a2, 1]) + (Sy[b1, 1] - Sy[b2, 1]))
+
+
+@numba.njit(cache=True)
+def _intercept_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: int, tiny: float) -> tuple[float, float]:
+    """I_2 - I_1 for the lines of S_1 = (a1, b1) and S_2 = (a2, b2), and a bound on its round-off.
+
+    With X, Y the masses of the x- and y-parts of S and WU_x, WU_y their sums of w u, the intercept
+    I = X (N_C - Y) + (M_C - X) Y - WU_x - WU_y gives
+        I_2 - I_1 = dX (N_C - 2 Y_2) + dY (M_C - 2 X_1) - dWU_x - dWU_y   (d = line 2 minus line 1);
+    every factor is one rounding of an exact double-double difference, so the error is at most
+    4 eps times the sum of the magnitudes of the four terms, plus ``tiny`` (the double-double error)."""
+    Kx = Sx.shape[0] - 1
+    Ky = Sy.shape[0] - 1
+    dX = _dd_diff(Sx[a2, 0], Sx[a2, 1], Sx[a1, 0], Sx[a1, 1])
+    dY = _dd_diff(Sy[b2, 0], Sy[b2, 1], Sy[b1, 0], Sy[b1, 1])
+    dUx = _dd_diff(Sx[a2, 2], Sx[a2, 3], Sx[a1, 2], Sx[a1, 3])
+    dUy = _dd_diff(Sy[b2, 2], Sy[b2, 3], Sy[b1, 2], Sy[b1, 3])
+    cY = _dd_diff(Sy[Ky, 0], Sy[Ky, 1], 2.0 * Sy[b2, 0], 2.0 * Sy[b2, 1])
+    cX = _dd_diff(Sx[Kx, 0], Sx[Kx, 1], 2.0 * Sx[a1, 0], 2.0 * Sx[a1, 1])
+    t1 = dX * cY
+    t2 = dY * cX
+    return t1 + t2 - dUx - dUy, 4.0 * EPS * (abs(t1) + abs(t2) + abs(dUx) + abs(dUy)) + tiny
+
+
+@numba.njit(cache=True)
+def _breakpoint(
+    Sx: np.ndarray, Sy: np.ndarray, Ky: int, l1: int, l2: int, tiny_slope: float, tiny_icept: float
+) -> tuple[float, float]:
+    """Where line l2 (flatter) overtakes line l1: lambda = (I_2 - I_1) / (W_1 - W_2), and a bound on
+    its round-off (``_intercept_gap``, ``_slope_gap``)."""
+    a1, b1 = divmod(l1, Ky + 1)
+    a2, b2 = divmod(l2, Ky + 1)
+    dS = _slope_gap(Sx, Sy, a1, b1, a2, b2)
+    dI, err_I = _intercept_gap(Sx, Sy, a1, b1, a2, b2, tiny_icept)
+    lam = dI / dS
+    return lam, 2.0 * (err_I + abs(lam) * tiny_slope) / dS + 2.0 * EPS * abs(lam)
+
+
 
 
 @numba.njit(cache=True)
@@ -61,60 +166,59 @@ def solve_cluster(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray
         else:
             hy[0] = uy[0]
         return
-    SWx, SWUx = _suffix_sums(wx, ux)
-    SWy, SWUy = _suffix_sums(wy, uy)
-    MC = SWx[Kx]
-    NC = SWy[Ky]
-    n_lines = (Kx + 1) * (Ky + 1)
-    slope = np.empty(n_lines)
-    icept = np.empty(n_lines)
-    u_scale = 0.0
+    Sx = _suffix_sums(wx, ux)
+    Sy = _suffix_sums(wy, uy)
+    mass = Sx[Kx, 0] + Sy[Ky, 0]
+    wu_abs = 0.0
     for k in range(Kx):
-        u_scale = max(u_scale, abs(ux[k]))
+        wu_abs += wx[k] * abs(ux[k])
     for k in range(Ky):
-        u_scale = max(u_scale, abs(uy[k]))
+        wu_abs += wy[k] * abs(uy[k])
+    tiny_slope = 8.0 * (Kx + Ky + 2) * EPS * EPS * mass
+    tiny_icept = 16.0 * (Kx + Ky + 2) * EPS * EPS * (mass * mass + wu_abs)
+
+    n_lines = (Kx + 1) * (Ky + 1)
+    slope_hi = np.empty(n_lines)
+    slope_lo = np.empty(n_lines)
     for a in range(Kx + 1):
         for b in range(Ky + 1):
             line = a * (Ky + 1) + b
-            slope[line] = SWx[a] + SWy[b]
-            icept[line] = SWx[a] * (NC - SWy[b]) + (MC - SWx[a]) * SWy[b] - SWUx[a] - SWUy[b]
-    w_min = np.inf
-    for k in range(Kx):
-        w_min = min(w_min, wx[k])
-    for k in range(Ky):
-        w_min = min(w_min, wy[k])
-    tol_slope = ROUND_OFF * (MC + NC)
-    tol_lambda = ROUND_OFF * (MC + NC) / w_min * (u_scale + MC + NC)
+            slope_hi[line], slope_lo[line] = _dd_add(Sx[a, 0], Sx[a, 1], Sy[b, 0], Sy[b, 1])
+    # steepest first (the envelope from lambda = -inf to +inf), by the exact double-double slope
+    order = np.argsort(-slope_lo, kind="mergesort")
+    order = order[np.argsort(-slope_hi[order], kind="mergesort")]
 
-    order = np.argsort(-slope)  # steepest first: the envelope from lambda = -inf to +inf
     hull = np.empty(n_lines, np.int64)
+    cut = np.empty(n_lines)  # cut[k]: where hull[k] overtakes hull[k - 1] (k >= 1)
+    cut_err = np.empty(n_lines)
     top = 0
     for line in order:
-        if top > 0 and slope[hull[top - 1]] - slope[line] <= tol_slope:
-            if icept[line] >= icept[hull[top - 1]]:
-                continue
-            top -= 1
-        while top >= 2:
-            l1 = hull[top - 2]
-            l2 = hull[top - 1]
-            x12 = (icept[l2] - icept[l1]) / (slope[l1] - slope[l2])
-            x13 = (icept[line] - icept[l1]) / (slope[l1] - slope[line])
-            if x13 <= x12 + tol_lambda:
+        if top > 0:
+            l0 = hull[top - 1]
+            a0, b0 = divmod(l0, Ky + 1)
+            a1, b1 = divmod(line, Ky + 1)
+            if _slope_gap(Sx, Sy, a0, b0, a1, b1) <= tiny_slope:  # parallel: keep the lower line
+                if _intercept_gap(Sx, Sy, a0, b0, a1, b1, tiny_icept)[0] >= 0.0:
+                    continue
+                top -= 1
+        # the top line leaves the envelope when the new line overtakes it no later than it overtook
+        # its predecessor, within the two bounds (lambda_13 would shrink the gap by a mass ratio)
+        while top >= 1:
+            lam23, err23 = _breakpoint(Sx, Sy, Ky, hull[top - 1], line, tiny_slope, tiny_icept)
+            if top >= 2 and lam23 <= cut[top - 1] + cut_err[top - 1] + err23:
                 top -= 1
             else:
+                cut[top], cut_err[top] = lam23, err23
                 break
         hull[top] = line
         top += 1
 
     a_in = Kx  # particles x_{Kx - a_in} .. x_{Kx - 1} (0-based) are still in the set
     b_in = Ky
-    lam = -np.inf
-    for k in range(top - 1):
-        l1 = hull[k]
-        l2 = hull[k + 1]
-        lam = max(lam, (icept[l2] - icept[l1]) / (slope[l1] - slope[l2]))
-        a_next = min(a_in, l2 // (Ky + 1))
-        b_next = min(b_in, l2 % (Ky + 1))
+    for k in range(1, top):  # cut[1:top] increases strictly (by the hull test)
+        lam = cut[k]
+        a_next = min(a_in, hull[k] // (Ky + 1))
+        b_next = min(b_in, hull[k] % (Ky + 1))
         for p in range(Kx - a_in, Kx - a_next):
             hx[p] = lam
         for p in range(Ky - b_in, Ky - b_next):
