@@ -36,6 +36,8 @@ from solvers.particles._kernels import (
     KIND_CROSS,
     KIND_STICK,
     _grow,
+    _log_event,
+    _new_event_log,
     _queue_pop,
     _queue_push,
 )
@@ -374,11 +376,7 @@ def run_general(
     out_y = np.empty((nt, Ny))
     out_vx = np.empty((nt, Nx))
     out_vy = np.empty((nt, Ny))
-    cap = 1024 if record_events else 0
-    ev_t = np.empty(cap)
-    ev_kind = np.empty(cap, np.int8)
-    ev_i = np.empty(cap, np.int64)
-    ev_j = np.empty(cap, np.int64)
+    log = _new_event_log(record_events)
 
     n_cross = 0
     n_stick = 0
@@ -437,16 +435,7 @@ def run_general(
             )
         if record_events:
             n_ev = n_cross + n_stick + n_merge
-            if n_ev > cap:
-                cap *= 2
-                ev_t = _grow(ev_t, cap)
-                ev_kind = _grow(ev_kind, cap)
-                ev_i = _grow(ev_i, cap)
-                ev_j = _grow(ev_j, cap)
-            ev_t[n_ev - 1] = t_now
-            ev_kind[n_ev - 1] = kind
-            ev_i[n_ev - 1] = first_x + 1
-            ev_j[n_ev - 1] = first_y + 1
+            log = _log_event(log, n_ev - 1, t_now, kind, first_x + 1, first_y + 1)
     while k < nt:
         _emit(k, t_out[k], P, Nx, particle_at, end, pos, t_ref, vel, out_x, out_y, out_vx, out_vy)
         k += 1
@@ -456,10 +445,10 @@ def run_general(
         out_y,
         out_vx,
         out_vy,
-        ev_t[:n_ev].copy(),
-        ev_kind[:n_ev].copy(),
-        ev_i[:n_ev].copy(),
-        ev_j[:n_ev].copy(),
+        log[0][:n_ev].copy(),
+        log[1][:n_ev].copy(),
+        log[2][:n_ev].copy(),
+        log[3][:n_ev].copy(),
         n_cross,
         n_stick,
         n_merge,

@@ -101,6 +101,29 @@ def _grow(a: np.ndarray, cap: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
+def _new_event_log(record: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Empty event log (times, kinds, x-index, y-index); capacity 0 when nothing is recorded."""
+    cap = 1024 if record else 0
+    return np.empty(cap), np.empty(cap, np.int8), np.empty(cap, np.int64), np.empty(cap, np.int64)
+
+
+@numba.njit(cache=True)
+def _log_event(
+    log: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int, t: float, kind: int, i: int, j: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Write event number n (0-based) into the log, doubling its capacity when full."""
+    ev_t, ev_kind, ev_i, ev_j = log
+    if n >= ev_t.shape[0]:
+        cap = 2 * ev_t.shape[0]
+        ev_t, ev_kind, ev_i, ev_j = _grow(ev_t, cap), _grow(ev_kind, cap), _grow(ev_i, cap), _grow(ev_j, cap)
+    ev_t[n] = t
+    ev_kind[n] = kind
+    ev_i[n] = i
+    ev_j[n] = j
+    return ev_t, ev_kind, ev_i, ev_j
+
+
+@numba.njit(cache=True)
 def _position(xt: np.ndarray, code: np.ndarray, s: int, t: float, N: int) -> float:
     return xt[s, POS] + code[s, Q] / N * (t - xt[s, T])
 
@@ -187,11 +210,7 @@ def run_events(
     out_vx = np.empty((nt, N))
     out_vy = np.empty((nt, N))
 
-    cap = 1024 if record_events else 0
-    ev_t = np.empty(cap)
-    ev_kind = np.empty(cap, np.int8)
-    ev_i = np.empty(cap, np.int64)
-    ev_j = np.empty(cap, np.int64)
+    log = _new_event_log(record_events)
 
     n_cross = 0
     n_stick = 0
@@ -248,17 +267,7 @@ def run_events(
         if not root_replaced:
             size = _queue_pop(heap_t, heap_s, size)
         if record_events:
-            n_ev = n_cross + n_stick
-            if n_ev > cap:
-                cap *= 2
-                ev_t = _grow(ev_t, cap)
-                ev_kind = _grow(ev_kind, cap)
-                ev_i = _grow(ev_i, cap)
-                ev_j = _grow(ev_j, cap)
-            ev_t[n_ev - 1] = t_now
-            ev_kind[n_ev - 1] = kind
-            ev_i[n_ev - 1] = ia if a < N else ib
-            ev_j[n_ev - 1] = ib if a < N else ia
+            log = _log_event(log, n_cross + n_stick - 1, t_now, kind, ia if a < N else ib, ib if a < N else ia)
     while k < nt:
         _emit(k, t_out[k], N, xt, code, out_x, out_y, out_vx, out_vy)
         k += 1
@@ -268,10 +277,10 @@ def run_events(
         out_y,
         out_vx,
         out_vy,
-        ev_t[:n_ev].copy(),
-        ev_kind[:n_ev].copy(),
-        ev_i[:n_ev].copy(),
-        ev_j[:n_ev].copy(),
+        log[0][:n_ev].copy(),
+        log[1][:n_ev].copy(),
+        log[2][:n_ev].copy(),
+        log[3][:n_ev].copy(),
         n_cross,
         n_stick,
         t_now,
