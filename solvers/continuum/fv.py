@@ -28,7 +28,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from solvers.continuum.parameters import check_cfl
+from solvers.continuum.parameters import check_cfl, check_output_times
 from solvers.errors import SchemeError
 
 FV_SCHEMES = ("fv1", "fv2")
@@ -244,9 +244,7 @@ def solve_fv(
         raise SchemeError("cell averages must be finite and non-negative; project the initial densities exactly")
     if not (np.isfinite(dx) and dx > 0.0) or u.max() <= 0.0 or w.max() <= 0.0:
         raise SchemeError("need dx > 0 and a positive mass of each species; pass a valid grid and data")
-    t_out = np.asarray(t_out, dtype=np.float64)
-    if t_out.ndim != 1 or t_out.size < 1 or not np.all(np.isfinite(t_out)) or np.any(np.diff(t_out) <= 0.0):
-        raise SchemeError("output times must be finite and strictly increasing; pass e.g. np.linspace(0, T, nt + 1)")
+    t_out = check_output_times(t_out)
     dM = dx * float(np.sum(u) - np.sum(w))
     rho = np.empty((t_out.size, u.size))
     eta = np.empty((t_out.size, u.size))

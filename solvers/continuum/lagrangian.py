@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 from solvers.continuum.energy import energy_and_dissipation
-from solvers.continuum.parameters import check_cfl
+from solvers.continuum.parameters import check_cfl, check_output_times
 from solvers.errors import SchemeError
 from solvers.initial import Density, invert_increasing, root_tolerance
 
@@ -223,9 +223,7 @@ def solve_lagrangian(
     for name, mass in (("mass_rho", mass_rho), ("mass_eta", mass_eta)):
         if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (np.isfinite(mass) and mass > 0):
             raise SchemeError(f"{name} = {mass!r} is not a positive finite mass; pass e.g. {name}=1.0")
-    t_out = np.asarray(t_out, dtype=np.float64)
-    if t_out.ndim != 1 or t_out.size < 1 or not np.all(np.isfinite(t_out)) or np.any(np.diff(t_out) <= 0.0):
-        raise SchemeError("output times must be finite and strictly increasing; pass e.g. np.linspace(0, T, nt + 1)")
+    t_out = check_output_times(t_out)
     s, X0 = pseudo_inverse_grid(rho0, n)
     sigma, Y0 = pseudo_inverse_grid(eta0, n)
     s, sigma = mass_rho * s, mass_eta * sigma
