@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from solvers.particles.engine import ParticleRun, simulate  # noqa: E402
+from solvers.particles.engine import ParticleRun, simulate
 
 
 def overlapping_case(N: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,7 +86,9 @@ def main() -> None:
     for N in sizes:
         bench_random(N, args.repeat)
     print("\n2. equal masses 1/N: rank engine (fast path) vs general engine (fast_path=False), same configuration")
-    print(f"{'N':>6} {'ev rank':>10} {'ev gen':>10} {'cpu rank':>9} {'cpu gen':>9} {'Mev/s rank':>10} {'Mev/s gen':>10} {'gen/rank':>8} {'max |dx|':>9}")
+    print(
+        f"{'N':>6} {'ev rank':>10} {'ev gen':>10} {'cpu rank':>9} {'cpu gen':>9} {'Mev/s rank':>10} {'Mev/s gen':>10} {'gen/rank':>8} {'max |dx|':>9}"
+    )
     for N in sizes:
         bench_equal(N, args.repeat)
     print(f"load average at end: {os.getloadavg()}")

@@ -26,7 +26,7 @@ from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from solvers.particles.engine import ParticleRun, simulate  # noqa: E402
+from solvers.particles.engine import ParticleRun, simulate
 
 T_IVP = 1.0
 
@@ -98,7 +98,9 @@ def main() -> None:
     simulate([0.0, 1.0], [0.5, 2.0], [0.0], run_to_final=True)  # load the compiled kernel
     print(f"load average at start: {os.getloadavg()}")
     print("engine, x_i = i/N, y_j = 1/2 + j/N, run to the final state, record_events=False")
-    print(f"{'N':>6} {'events':>11} {'/(3N²/8)':>8} {'t_final':>8} {'wall s':>8} {'cpu s':>8} {'Mevents/s':>10} {'peak MiB':>9} {'B/part.':>9}")
+    print(
+        f"{'N':>6} {'events':>11} {'/(3N²/8)':>8} {'t_final':>8} {'wall s':>8} {'cpu s':>8} {'Mevents/s':>10} {'peak MiB':>9} {'B/part.':>9}"
+    )
     for N in sizes:
         bench_engine(N)
     print(f"\nsolve_ivp RK45 vs engine on [0, T = {T_IVP}] (engine: best of 20, no event log)")

@@ -69,10 +69,20 @@ def fv_throughput(cells: int, T: float) -> list[Row]:
             best = max(best, steps * cells / (time.perf_counter() - start))
         rates[scheme] = best
     return [
-        (f"fv1 {cells} cells: M cell updates/s (baseline numpy fv1)", rates["fv1"] / 1e6, numpy_rate / 1e6,
-         rates["fv1"] / numpy_rate, f"value >= {bench_continuum.TARGETS['fv1'] / 1e6:g}"),
-        (f"fv2 {cells} cells: M cell updates/s (baseline fv1)", rates["fv2"] / 1e6, rates["fv1"] / 1e6,
-         rates["fv2"] / rates["fv1"], f"value >= {bench_continuum.TARGETS['fv2'] / 1e6:g}"),
+        (
+            f"fv1 {cells} cells: M cell updates/s (baseline numpy fv1)",
+            rates["fv1"] / 1e6,
+            numpy_rate / 1e6,
+            rates["fv1"] / numpy_rate,
+            f"value >= {bench_continuum.TARGETS['fv1'] / 1e6:g}",
+        ),
+        (
+            f"fv2 {cells} cells: M cell updates/s (baseline fv1)",
+            rates["fv2"] / 1e6,
+            rates["fv1"] / 1e6,
+            rates["fv2"] / rates["fv1"],
+            f"value >= {bench_continuum.TARGETS['fv2'] / 1e6:g}",
+        ),
     ]
 
 
@@ -94,8 +104,7 @@ def sweep_seconds(spec_text: str, workers: int) -> float:
 
 
 def sweep_workers(quick: bool) -> Row:
-    spec = SWEEP_SPEC.format(N=[100, 200, 400] if quick else [200, 400, 800, 1600],
-                             cells=[400, 800] if quick else [1000, 2000, 4000])
+    spec = SWEEP_SPEC.format(N=[100, 200, 400] if quick else [200, 400, 800, 1600], cells=[400, 800] if quick else [1000, 2000, 4000])
     one, two = sweep_seconds(spec, 1), sweep_seconds(spec, 2)
     return ("sweep: s on 2 workers (baseline 1 worker)", two, one, one / two, "ratio -> 2 (ideal, 2 idle cores)")
 

@@ -30,10 +30,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from solvers.checks import check_integer, check_number, is_number
 from solvers.errors import CaseError, DensityError, suggest
 from solvers.initial import KINDS, Density, atomise, atomise_grid, density_from_spec
 
-__all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "list_cases", "load_case", "initial_particles", "initial_state"]
+__all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "initial_particles", "initial_state", "list_cases", "load_case"]
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "data" / "cases"
 DEFAULT_N = 400
@@ -97,7 +98,7 @@ def _particle_array(value: Any, where: str) -> np.ndarray:
     if not isinstance(value, list) or not value:
         raise CaseError(f"{where} must be a non-empty array of numbers; pass e.g. {where.split('.')[-1]} = [0.0, 1.0]")
     for k, v in enumerate(value):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        if not is_number(v) or not math.isfinite(v):
             raise CaseError(f"{where}[{k}] = {v!r} is not a finite number; pass finite numbers")
     return np.array(value, dtype=np.float64)
 
@@ -127,17 +128,16 @@ def _parse_particles(table: Any, label: str) -> dict[str, np.ndarray]:
     for mass, pos in (("m", "x"), ("n", "y")):
         if mass in arrays:
             if arrays[mass].size != arrays[pos].size:
-                raise CaseError(f"{label}: particles.{mass} has {arrays[mass].size} entries for {arrays[pos].size} particles; pass one mass per particle")
+                raise CaseError(
+                    f"{label}: particles.{mass} has {arrays[mass].size} entries for {arrays[pos].size} particles; pass one mass per particle"
+                )
             if np.any(arrays[mass] <= 0):
                 raise CaseError(f"{label}: particles.{mass} has a non-positive mass; pass positive masses")
     return arrays
 
 
 def _count(spec: dict[str, Any], key: str, default: int, label: str) -> int:
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CaseError(f"{label}: {key} must be a positive integer, got {value!r}; set e.g. {key} = 400")
-    return value
+    return check_integer(spec.get(key, default), f"{label}: {key}", CaseError, f"set e.g. {key} = 400")
 
 
 def _density(table: Any, key: str, label: str) -> tuple[Density, float]:
@@ -150,9 +150,7 @@ def _density(table: Any, key: str, label: str) -> tuple[Density, float]:
         for entry in table:
             if entry != "kind" and entry not in allowed:
                 raise CaseError(f"{label}: {key}: unknown key {entry!r} for kind '{kind}'; {suggest(entry, allowed)}")
-    mass = table.get("mass", 1.0)
-    if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (math.isfinite(mass) and mass > 0):
-        raise CaseError(f"{label}: {key}.mass must be a positive finite number, got {mass!r}; set e.g. mass = 1.0")
+    mass = check_number(table.get("mass", 1.0), f"{label}: {key}.mass", CaseError, "set e.g. mass = 1.0", positive=True)
     try:
         density = density_from_spec({k: v for k, v in table.items() if k != "mass"}, name=key)
     except DensityError as exc:
@@ -166,9 +164,7 @@ def parse_case(spec: dict[str, Any], name: str, source: str, label: str) -> Case
             raise CaseError(f"{label}: unknown key {key!r}; {suggest(key, _TOP_KEYS)}")
     if "T" not in spec:
         raise CaseError(f"{label}: missing final time; add T = <positive number>")
-    T = spec["T"]
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not (math.isfinite(T) and T > 0):
-        raise CaseError(f"{label}: T must be a positive finite number, got {T!r}; set e.g. T = 1.0")
+    T = check_number(spec["T"], f"{label}: T", CaseError, "set e.g. T = 1.0", positive=True)
     if "description" in spec and not isinstance(spec["description"], str):
         raise CaseError(f"{label}: description must be a string; quote it")
     if "particles" in spec:
@@ -208,9 +204,7 @@ def load_case(name_or_path: str | Path) -> Case:
     return parse_case(spec, path.stem, source, f"case {path.stem}")
 
 
-def initial_particles(
-    case: Case, N: int | None = None, placement: Literal["right", "mid"] = "right"
-) -> tuple[np.ndarray, np.ndarray]:
+def initial_particles(case: Case, N: int | None = None, placement: Literal["right", "mid"] = "right") -> tuple[np.ndarray, np.ndarray]:
     """Initial positions ``(x0, y0)`` of a case in the paper's setting (``Case.unit_equal_masses``):
     atomisation of ``rho0``/``eta0`` with N particles each (``solvers.initial.atomise``), or copies of
     the case's explicit particles (whose N is fixed). ``CaseError`` for other cases: use ``initial_state``."""
@@ -227,9 +221,8 @@ def _counts(case: Case, N: int | None) -> tuple[int, int]:
     N_eta = case.N if case.N_eta is None else case.N_eta
     if N is None:
         return case.N, N_eta
-    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
-        raise CaseError(f"case {case.name}: N must be a positive integer, got {N!r}; pass N >= 1")
-    return int(N), max(1, round(N * N_eta / case.N))
+    N = check_integer(N, f"case {case.name}: N", CaseError, "pass N >= 1")
+    return N, max(1, round(N * N_eta / case.N))
 
 
 def initial_state(

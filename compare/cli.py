@@ -74,8 +74,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     command = " ".join(["python -m compare", *args.argv])
     _, text = validate(
-        args.case, out=args.out, Ns=args.N, cells=args.cells, T=args.T, nt=args.nt, placement=args.placement,
-        reference=args.reference, command=command, progress=progress,
+        args.case,
+        out=args.out,
+        Ns=args.N,
+        cells=args.cells,
+        T=args.T,
+        nt=args.nt,
+        placement=args.placement,
+        reference=args.reference,
+        command=command,
+        progress=progress,
     )
     print(text)
     print(f"results in {args.out}/ (study.nc, summary.md, figures)")
@@ -91,7 +99,9 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
     v.add_argument("--placement", choices=("right", "mid"), default="right", help="atomisation of the initial data")
     v.add_argument(
-        "--reference", choices=("auto", "exact", "fv2"), default="auto",
+        "--reference",
+        choices=("auto", "exact", "fv2"),
+        default="auto",
         help="exact solution (disjoint supports, before contact), fv2, or auto: exact where it exists",
     )
     v.add_argument("--out", default="results", help="output directory")

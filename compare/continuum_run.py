@@ -81,9 +81,7 @@ def _lagrangian_fields(
     case: Case, cells: int, t_out: np.ndarray, cfl: float, x_edge: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict, dict, int]:
     """Lagrangian run: cell averages on ``x_edge``, energy, dissipation, nodes and the step count."""
-    s, X, sigma, Y, steps = solve_lagrangian(
-        case.rho0, case.eta0, cells, t_out, cfl=cfl, mass_rho=case.mass_rho, mass_eta=case.mass_eta
-    )
+    s, X, sigma, Y, steps = solve_lagrangian(case.rho0, case.eta0, cells, t_out, cfl=cfl, mass_rho=case.mass_rho, mass_eta=case.mass_eta)
     dx = np.diff(x_edge)
     rho = np.stack([np.diff(cdf_at(x_edge, Xk, s)) / dx for Xk in X])
     eta = np.stack([np.diff(cdf_at(x_edge, Yk, sigma)) / dx for Yk in Y])

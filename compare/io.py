@@ -11,7 +11,7 @@ import os
 import platform
 import secrets
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import xarray as xr
 
 from solvers.errors import InputError
 
-__all__ = ["write_dataset", "read_dataset", "provenance_attrs"]
+__all__ = ["provenance_attrs", "read_dataset", "write_dataset"]
 
 _ENGINE = "h5netcdf"
 _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
@@ -44,7 +44,7 @@ def provenance_attrs() -> dict[str, str]:
     for distribution in ("numpy", "scipy", "xarray", "numba", "h5netcdf", "h5py", "particle-limit"):
         attrs[f"{distribution.replace('-', '_')}_version"] = _version(distribution)
     attrs["platform"] = platform.platform()
-    attrs["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    attrs["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     return attrs
 
 

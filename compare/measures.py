@@ -38,20 +38,38 @@ QUADRATURE_RTOL = 1e-14
 MAX_LEVELS = 60
 """Bisection levels of the adaptive quadrature."""
 
-_KRONROD_X = np.array([
-    0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-    0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-    0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
-    0.207784955007898467600689403773245, 0.0,
-])
-_KRONROD_W = np.array([
-    0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-    0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-    0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-    0.204432940075298892414161999234649, 0.209482141084727828012999174891714,
-])
-_GAUSS7_W = np.array([0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
-                      0.381830050505118944950369775488975, 0.417959183673469387755102040816327])
+_KRONROD_X = np.array(
+    [
+        0.991455371120812639206854697526329,
+        0.949107912342758524526189684047851,
+        0.864864423359769072789712788640926,
+        0.741531185599394439863864773280788,
+        0.586087235467691130294144845693013,
+        0.405845151377397166906606412076961,
+        0.207784955007898467600689403773245,
+        0.0,
+    ]
+)
+_KRONROD_W = np.array(
+    [
+        0.022935322010529224963732008058970,
+        0.063092092629978553290700663189204,
+        0.104790010322250183839876322541518,
+        0.140653259715525918745189590510238,
+        0.169004726639267902826583426598550,
+        0.190350578064785409913256402421014,
+        0.204432940075298892414161999234649,
+        0.209482141084727828012999174891714,
+    ]
+)
+_GAUSS7_W = np.array(
+    [
+        0.129484966168869693270611432679082,
+        0.279705391489276667901467771423780,
+        0.381830050505118944950369775488975,
+        0.417959183673469387755102040816327,
+    ]
+)
 # The 15 Kronrod nodes on [0, 1] (ascending) with their weights and the embedded 7-point Gauss weights.
 _U = 0.5 * np.concatenate((-_KRONROD_X[:-1], _KRONROD_X[::-1])) + 0.5
 _WK = 0.5 * np.concatenate((_KRONROD_W[:-1], _KRONROD_W[::-1]))
@@ -284,15 +302,11 @@ class PiecewiseConstant(Polygonal):
         self.edges = _as_finite_1d(edges, "edges", "cell edges", fix, DensityError)
         self.masses = _as_finite_1d(masses, "masses", "cell masses", "pass finite cell masses", DensityError)
         if self.masses.size + 1 != self.edges.size:
-            raise DensityError(
-                f"{self.edges.size} edges for {self.masses.size} cells; pass len(edges) == len(masses) + 1"
-            )
+            raise DensityError(f"{self.edges.size} edges for {self.masses.size} cells; pass len(edges) == len(masses) + 1")
         down = np.flatnonzero(np.diff(self.edges) < 0)
         if down.size:
             k = down[0]
-            raise DensityError(
-                f"cell edges decrease: edges[{k}] = {self.edges[k]} > edges[{k + 1}] = {self.edges[k + 1]}; {fix}"
-            )
+            raise DensityError(f"cell edges decrease: edges[{k}] = {self.edges[k]} > edges[{k + 1}] = {self.edges[k + 1]}; {fix}")
         _check_masses(self.masses, "masses", DensityError)
         self._set_nodes(self.edges, np.concatenate(([0.0], np.cumsum(self.masses))))
 
@@ -302,9 +316,7 @@ class PiecewiseConstant(Polygonal):
         edges = _as_finite_1d(edges, "edges", "cell edges", "pass finite cell edges", DensityError)
         averages = _as_finite_1d(averages, "averages", "cell averages", "pass finite averages", DensityError)
         if averages.size + 1 != edges.size:
-            raise DensityError(
-                f"{edges.size} edges for {averages.size} cells; pass len(edges) == len(averages) + 1"
-            )
+            raise DensityError(f"{edges.size} edges for {averages.size} cells; pass len(edges) == len(averages) + 1")
         negative = np.flatnonzero(averages < 0)
         if negative.size:
             k = negative[0]
@@ -369,9 +381,7 @@ class Continuous(Measure):
         inner = _as_finite_1d(breakpoints, "breakpoints", "breakpoints", "pass finite breakpoints", DensityError)
         outside = inner[(inner < ends[0]) | (inner > ends[1])]
         if outside.size:
-            raise DensityError(
-                f"breakpoint {outside[0]} lies outside the support {tuple(ends)}; pass breakpoints inside the support"
-            )
+            raise DensityError(f"breakpoint {outside[0]} lies outside the support {tuple(ends)}; pass breakpoints inside the support")
         self._cdf, self._quantile, self._pdf = cdf, quantile, pdf
         self._a, self._b = float(ends[0]), float(ends[1])
         self.x_breakpoints = np.unique(np.concatenate((ends, inner)))
@@ -384,8 +394,7 @@ class Continuous(Measure):
         tol = 1e-12 * self.mass
         if abs(levels[0]) > tol or np.any(np.diff(levels) < -tol):
             raise DensityError(
-                "cdf is not a cumulative distribution (cdf(a) != 0 or decreasing at the breakpoints); "
-                "pass F(x) = mass of (-inf, x]"
+                "cdf is not a cumulative distribution (cdf(a) != 0 or decreasing at the breakpoints); pass F(x) = mass of (-inf, x]"
             )
         self._levels = np.maximum.accumulate(np.clip(levels, 0.0, self.mass))
         self._levels[0] = 0.0

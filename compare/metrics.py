@@ -41,8 +41,7 @@ def _check_equal_mass(mu: Measure, nu: Measure) -> None:
     """Equal masses up to ``MASS_RTOL``, or a one-line error."""
     if abs(mu.mass - nu.mass) > MASS_RTOL * max(mu.mass, nu.mass):
         raise InputError(
-            f"masses differ: {mu.mass!r} and {nu.mass!r}; compare measures of equal mass "
-            "(use .normalized() to compare shapes only)"
+            f"masses differ: {mu.mass!r} and {nu.mass!r}; compare measures of equal mass (use .normalized() to compare shapes only)"
         )
 
 
@@ -133,9 +132,7 @@ def _cut_at_roots(
     def difference(t: FloatArray, a: FloatArray, b: FloatArray) -> FloatArray:
         return f(t, a, b) - g(t, a, b)
 
-    roots = _roots(
-        difference, samples[piece, k], samples[piece, k + 1], d[piece, k], d[piece, k + 1], lo[piece], hi[piece], noise
-    )
+    roots = _roots(difference, samples[piece, k], samples[piece, k + 1], d[piece, k], d[piece, k + 1], lo[piece], hi[piece], noise)
     zero_piece, zero_k = np.nonzero((sign[:, 1:-1] == 0) & (sign[:, :-2] * sign[:, 2:] < 0))
     cuts = np.concatenate((lo, roots, samples[zero_piece, zero_k + 1]))
     owner = np.concatenate((np.arange(lo.size), piece, zero_piece))

@@ -52,19 +52,19 @@ def plot_profiles(study: xr.Dataset, path: str | Path, panels: int = 4) -> Path:
     for ax, k in zip(axes, ks, strict=True):
         for sp, show in (("rho", "x_show"), ("eta", "y_show")):
             colour = SPECIES_COLOURS[sp]
-            ax.stairs(study[f"{sp}_ref"].values[k], edges, color=colour, lw=1.6,
-                      label=f"{SPECIES_LABELS[sp]} reference")
+            ax.stairs(study[f"{sp}_ref"].values[k], edges, color=colour, lw=1.6, label=f"{SPECIES_LABELS[sp]} reference")
             rec_edges, rec_values = reconstruct(study[show].values[k])
-            ax.stairs(rec_values, rec_edges, color=colour, lw=0.8, ls="--", alpha=0.9,
-                      label=f"{SPECIES_LABELS[sp]} particles")
+            ax.stairs(rec_values, rec_edges, color=colour, lw=0.8, ls="--", alpha=0.9, label=f"{SPECIES_LABELS[sp]} particles")
         ax.set_title(f"t = {t[k]:.3g}")
         ax.set_xlabel("x")
     axes[0].set_ylabel("density")
     top = max(float(study["rho_ref"].max()), float(study["eta_ref"].max()))
     axes[0].set_ylim(0.0, 1.35 * top)
     axes[-1].legend(fontsize=7, loc="upper right")
-    fig.suptitle(f"{study.attrs['case']}: reference ({study.attrs['reference']}) and particle "
-                 f"reconstruction, N = {study.attrs['N_show']}", fontsize=10)
+    fig.suptitle(
+        f"{study.attrs['case']}: reference ({study.attrs['reference']}) and particle reconstruction, N = {study.attrs['N_show']}",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -82,15 +82,26 @@ def plot_trajectories(run: xr.Dataset, path: str | Path) -> Path:
         position = _event_positions(run, event_t)
         for name, marker, size in (("cross", "x", 18), ("stick", "o", 26)):
             sel = inside & (kind == name)
-            ax.scatter(position[sel], event_t[sel], marker=marker, s=size, color="k",
-                       facecolors="none" if marker == "o" else None, lw=0.8, zorder=3,
-                       label=f"{name} ({int(sel.sum())})")
+            ax.scatter(
+                position[sel],
+                event_t[sel],
+                marker=marker,
+                s=size,
+                color="k",
+                facecolors="none" if marker == "o" else None,
+                lw=0.8,
+                zorder=3,
+                label=f"{name} ({int(sel.sum())})",
+            )
         ax.legend(fontsize=8, loc="upper right")
     ax.set_xlabel("x")
     ax.set_ylabel("t")
     ax.set_ylim(t[0], t[-1])
-    ax.set_title(f"{run.attrs.get('case', '')}: particle trajectories, N = {run.sizes['i']}"
-                 r" (blue $x_i$, red $y_j$)", fontsize=10)
+    ax.set_title(
+        f"{run.attrs.get('case', '')}: particle trajectories, N = {run.sizes['i']}"
+        r" (blue $x_i$, red $y_j$)",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -116,8 +127,9 @@ def _event_positions(run: xr.Dataset, event_t: np.ndarray) -> np.ndarray:
     return (1.0 - theta) * x[k, column] + theta * x[k + 1, column]
 
 
-def plot_convergence(study: xr.Dataset, path: str | Path,
-                     metrics: tuple[str, ...] = ("w1_emp", "w2_emp", "w1_rec", "l1_rec", "weak_residual")) -> Path:
+def plot_convergence(
+    study: xr.Dataset, path: str | Path, metrics: tuple[str, ...] = ("w1_emp", "w2_emp", "w1_rec", "l1_rec", "weak_residual")
+) -> Path:
     """Sup-in-time errors against N on log-log axes, with the least-squares fit and its slope."""
     N = study["N"].values.astype(float)
     fig = Figure(figsize=(6.4, 4.8), layout="constrained")
@@ -131,16 +143,20 @@ def plot_convergence(study: xr.Dataset, path: str | Path,
         constant = float(study["order_constant"].sel(metric=name))
         limited = " (reference-limited)" if bool(study["reference_limited"].sel(metric=name)) else ""
         if np.isfinite(order):
-            ax.loglog(N, constant * N ** (-order), "-", color=colour,
-                      label=f"{METRIC_LABELS.get(name, name)}: slope $-${order:.3f} ± {se:.3f}{limited}")
+            ax.loglog(
+                N,
+                constant * N ** (-order),
+                "-",
+                color=colour,
+                label=f"{METRIC_LABELS.get(name, name)}: slope $-${order:.3f} ± {se:.3f}{limited}",
+            )
     ref = float(study.attrs.get("reference_error_w1", 0.0))
     if ref > 0:
         ax.axhline(ref, color="grey", ls=":", lw=1, label=f"reference $W_1$ error estimate {ref:.1e}")
     ax.set_xlabel("N (particles per species)")
     ax.set_ylabel("error, maximum over output times and species")
     ax.legend(fontsize=7)
-    ax.set_title(f"{study.attrs['case']}: errors on [0, {study.attrs['T']:g}] against "
-                 f"{study.attrs['reference']}", fontsize=10)
+    ax.set_title(f"{study.attrs['case']}: errors on [0, {study.attrs['T']:g}] against {study.attrs['reference']}", fontsize=10)
     return _save(fig, path)
 
 
@@ -217,8 +233,13 @@ def plot_final_time(study: xr.Dataset, path: str | Path) -> Path:
     ax.loglog(N, t_final, "o", color="C0")
     power = float(study.attrs["t_final_power"])
     if np.isfinite(power):
-        ax.loglog(N, float(study.attrs["t_final_constant"]) * N ** power, "-", color="C0",
-                  label=f"fit: power {power:.3f} ± {float(study.attrs['t_final_power_se']):.3f}")
+        ax.loglog(
+            N,
+            float(study.attrs["t_final_constant"]) * N**power,
+            "-",
+            color="C0",
+            label=f"fit: power {power:.3f} ± {float(study.attrs['t_final_power_se']):.3f}",
+        )
         ax.legend(fontsize=8)
     ax.set_xlabel("N")
     ax.set_ylabel(r"time of the final state $x_i = y_i$")

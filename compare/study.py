@@ -55,8 +55,19 @@ from solvers.particles.engine import ParticleRun, simulate
 from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_norm
 
 __all__ = [
-    "METRICS", "M_NORMS", "assemble_study", "check_Ns", "continuum_errors", "exact_solution", "fit_power", "particle_errors",
-    "measure_distances", "reference_from_runs", "reference_runs", "run_study", "simulate_to_final",
+    "METRICS",
+    "M_NORMS",
+    "assemble_study",
+    "check_Ns",
+    "continuum_errors",
+    "exact_solution",
+    "fit_power",
+    "measure_distances",
+    "particle_errors",
+    "reference_from_runs",
+    "reference_runs",
+    "run_study",
+    "simulate_to_final",
 ]
 
 SPECIES = ("rho", "eta")
@@ -141,8 +152,16 @@ def _fv_measures(ds: xr.Dataset) -> dict[str, list[PiecewiseConstant]]:
 
 
 REF_METRICS = ("w1", "w2", "winf", "l1", "energy")
-REF_METRIC_OF = {"w1_emp": "w1", "w2_emp": "w2", "winf_emp": "winf", "w1_rec": "w1", "w2_rec": "w2",
-                 "winf_rec": "winf", "l1_rec": "l1", "energy_gap": "energy"}
+REF_METRIC_OF = {
+    "w1_emp": "w1",
+    "w2_emp": "w2",
+    "winf_emp": "winf",
+    "w1_rec": "w1",
+    "w2_rec": "w2",
+    "winf_rec": "winf",
+    "l1_rec": "l1",
+    "energy_gap": "energy",
+}
 """Which estimated reference error bounds the accuracy of each measured error (the weak-form
 residual does not use the reference)."""
 REFERENCE_KINDS = ("auto", "exact", "fv2")
@@ -156,9 +175,7 @@ def _distances(a: xr.Dataset, b: xr.Dataset) -> np.ndarray:
     return measure_distances(_fv_measures(a), a["energy"].values, _fv_measures(b), b["energy"].values)
 
 
-def measure_distances(
-    ma: dict[str, list[Measure]], energy_a: np.ndarray, mb: dict[str, list[Measure]], energy_b: np.ndarray
-) -> np.ndarray:
+def measure_distances(ma: dict[str, list[Measure]], energy_a: np.ndarray, mb: dict[str, list[Measure]], energy_b: np.ndarray) -> np.ndarray:
     """Distances between two solutions given as measures per species and output time, max over
     species, and their energy gap: array ``(len(REF_METRICS), t)``."""
     out = np.empty((len(REF_METRICS), energy_a.size))
@@ -212,7 +229,11 @@ def reference_from_runs(runs: dict[str, xr.Dataset], cells: int) -> Reference:
 
 
 def build_reference(
-    case: Case, T: float, nt: int, cells: int, kind: Literal["auto", "exact", "fv2"] = "auto",
+    case: Case,
+    T: float,
+    nt: int,
+    cells: int,
+    kind: Literal["auto", "exact", "fv2"] = "auto",
     progress: Progress = lambda line: None,
 ) -> Reference:
     """The reference at the times ``k T / nt``: exact if possible (``auto``) or requested, else fv2."""
@@ -288,16 +309,20 @@ def _run_one(case: Case, N: int, t: np.ndarray, placement: str, reference: Refer
 
 
 def particle_errors(
-    x: np.ndarray, vx: np.ndarray, y: np.ndarray, vy: np.ndarray, t_final: float, n_events: int, wall_time: float,
+    x: np.ndarray,
+    vx: np.ndarray,
+    y: np.ndarray,
+    vy: np.ndarray,
+    t_final: float,
+    n_events: int,
+    wall_time: float,
     reference: Reference,
 ) -> dict[str, np.ndarray | float]:
     """All errors and checks of one equal-mass particle run (positions and velocities ``(t, N)`` at
     the reference's output times) against ``reference``."""
     N = x.shape[1]
     per_species = {sp: _species_errors(pos, reference.measures[sp]) for sp, pos in (("rho", x), ("eta", y))}
-    result: dict[str, np.ndarray | float] = {
-        name: np.stack([per_species[sp][name] for sp in SPECIES]) for name in per_species["rho"]
-    }
+    result: dict[str, np.ndarray | float] = {name: np.stack([per_species[sp][name] for sp in SPECIES]) for name in per_species["rho"]}
     result["energy"] = energy(x, y)
     result["dissipation"] = dissipation(vx, vy, np.full(N, 1.0 / N), np.full(N, 1.0 / N))
     result["energy_gap"] = np.abs(result["energy"] - reference.energy)
@@ -333,7 +358,9 @@ def run_study(
     if case.rho0 is None or case.eta0 is None:
         raise CaseError(f"case {case.name} gives explicit particles; a convergence study needs [rho0] and [eta0] densities")
     if not case.unit_equal_masses:
-        raise CaseError(f"case {case.name} is not N particles of mass 1/N per species; a convergence study needs unit masses and atomisation = \"equal\" with N_eta = N")
+        raise CaseError(
+            f'case {case.name} is not N particles of mass 1/N per species; a convergence study needs unit masses and atomisation = "equal" with N_eta = N'
+        )
     T = case.T if T is None else T
     Ns = check_Ns(Ns)
     N_show = Ns[0] if N_show is None else int(N_show)
@@ -374,9 +401,7 @@ def assemble_study(
     """The study Dataset (module docstring) from the reference and the ``particle_errors`` of every N."""
     stack = {name: np.stack([run[name] for run in runs]) for name in runs[0] if name != "x_show" and name != "y_show"}
     N_arr = np.asarray(Ns)
-    sup_err = np.stack(
-        [np.max(stack[name].reshape(len(Ns), -1), axis=1) for name in METRICS], axis=1
-    )
+    sup_err = np.stack([np.max(stack[name].reshape(len(Ns), -1), axis=1) for name in METRICS], axis=1)
     fits = np.array([fit_power(N_arr, sup_err[:, k]) for k in range(len(METRICS))])
     order, order_se, constant = -fits[:, 0], fits[:, 1], fits[:, 2]
     power, power_se, power_c = fit_power(N_arr, stack["t_final"])
@@ -399,8 +424,7 @@ def assemble_study(
         return dims, values, {**UNIT, "long_name": long_name}
 
     data_vars = {
-        name: var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference")
-        for name in SPECIES_METRICS
+        name: var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference") for name in SPECIES_METRICS
     }
     data_vars.update(
         energy=var(("N", "t"), stack["energy"], "particle energy E[Z]"),
@@ -429,12 +453,14 @@ def assemble_study(
         t_final=var(("N",), stack["t_final"], "time at which the particles reach x_i = y_i"),
         n_events=(("N",), stack["n_events"].astype(np.int64), {**UNIT, "long_name": "events up to the final state"}),
         ref_error=var(
-            ("ref_check", "ref_metric", "t"), ref_error,
+            ("ref_check", "ref_metric", "t"),
+            ref_error,
             "distance of the reference to a second solution, max over species (exact reference: 0)",
         ),
         reference_error=var(("ref_metric",), ref_error_sup, "estimated error of the reference, max over time and checks"),
         reference_limited=(
-            ("metric",), reference_limited,
+            ("metric",),
+            reference_limited,
             {"long_name": f"reference error above {REFERENCE_LIMIT} times the error at the largest N"},
         ),
         rho_ref=var(("t", "x"), ref.averages["rho"], "reference rho, cell averages"),
@@ -443,8 +469,14 @@ def assemble_study(
         y_show=var(("t", "i_show"), show["y_show"], f"positions y_j for N = {N_show}"),
     )
     config = {
-        "case": case.name, "Ns": Ns, "T": float(t[-1]), "nt": int(t.size - 1), "placement": placement,
-        "cells": cells, "N_show": N_show, "reference": ref.config,
+        "case": case.name,
+        "Ns": Ns,
+        "T": float(t[-1]),
+        "nt": int(t.size - 1),
+        "placement": placement,
+        "cells": cells,
+        "N_show": N_show,
+        "reference": ref.config,
         "particle_runs": [
             {"N": N, "n_events": int(run["n_events"]), "t_final": float(run["t_final"]), "wall_time_s": float(run["wall_time"])}
             for N, run in zip(Ns, runs, strict=True)

@@ -79,8 +79,16 @@ REQUIRED_KEYS = ("cases", "N", "schemes", "cells")
 PLACEMENTS = ("right", "mid")
 UNIT = {"units": "1"}
 SUMMARY_VARS = (
-    "sup_err", "order", "order_se", "t_final", "n_events", "lemma51_holds", "prop52_holds", "reference_error",
-    "continuum_sup_err", "continuum_order",
+    "sup_err",
+    "order",
+    "order_se",
+    "t_final",
+    "n_events",
+    "lemma51_holds",
+    "prop52_holds",
+    "reference_error",
+    "continuum_sup_err",
+    "continuum_order",
 )
 
 
@@ -144,7 +152,9 @@ def _load_cases(names: tuple[str, ...], base: Path, label: str) -> tuple[Case, .
         if case.rho0 is None or case.eta0 is None:
             raise CaseError(f"{label}: case {case.name} gives explicit particles; a sweep needs cases with [rho0] and [eta0] densities")
         if not case.unit_equal_masses:
-            raise CaseError(f"{label}: case {case.name} is not N particles of mass 1/N per species; a sweep needs unit masses and equal atomisation")
+            raise CaseError(
+                f"{label}: case {case.name} is not N particles of mass 1/N per species; a sweep needs unit masses and equal atomisation"
+            )
         if case.name in seen:
             raise CaseError(f"{label}: case name {case.name!r} appears twice; give every case file a distinct name")
         seen.add(case.name)
@@ -178,10 +188,16 @@ def parse_spec(spec: dict[str, Any], base: Path, label: str = "sweep spec") -> S
     if reference_cells is not None and (isinstance(reference_cells, bool) or not isinstance(reference_cells, int) or reference_cells < 8):
         raise InputError(f"{label}: reference_cells must be an integer >= 8, got {reference_cells!r}; write e.g. reference_cells = 4000")
     result = SweepSpec(
-        cases=cases, N=Ns, schemes=tuple(dict.fromkeys(schemes)), cells=cells, T=T, nt=nt,
+        cases=cases,
+        N=Ns,
+        schemes=tuple(dict.fromkeys(schemes)),
+        cells=cells,
+        T=T,
+        nt=nt,
         placement=_choice(spec.get("placement", "right"), "placement", label, PLACEMENTS),
         reference=_choice(spec.get("reference", "auto"), "reference", label, REFERENCE_KINDS),
-        reference_cells=reference_cells, cfl=cfl,
+        reference_cells=reference_cells,
+        cfl=cfl,
     )
     for scheme in result.schemes:
         for n in result.cells:
@@ -241,8 +257,7 @@ def _case_jobs(spec: SweepSpec, case: Case) -> dict[str, Any]:
     T = spec.T_of(case)
     common = {"T": T, "nt": spec.nt}
     continuum = {
-        (scheme, n): _job("continuum", case, scheme=scheme, cells=n, cfl=spec.cfl, **common)
-        for scheme in spec.schemes for n in spec.cells
+        (scheme, n): _job("continuum", case, scheme=scheme, cells=n, cfl=spec.cfl, **common) for scheme in spec.schemes for n in spec.cells
     }
     reference = {}
     if exact_solution(case, T, spec.reference) is None:
@@ -264,7 +279,12 @@ def expand_jobs(spec: SweepSpec) -> list[Job]:
     jobs: dict[str, Job] = {}
     for case in spec.cases:
         roles = _case_jobs(spec, case)
-        for job in [*reversed(roles["particles"].values()), *roles["continuum"].values(), *roles["reference"].values(), roles["trajectory"]]:
+        for job in [
+            *reversed(roles["particles"].values()),
+            *roles["continuum"].values(),
+            *roles["reference"].values(),
+            roles["trajectory"],
+        ]:
             jobs.setdefault(job.key, job)
     return list(jobs.values())
 
@@ -283,9 +303,16 @@ def _particle_dataset(case: Case, N: int, T: float, nt: int, placement: str) -> 
         },
         coords={"t": ("t", t, {**UNIT, "long_name": "time"})},
         attrs={
-            "title": f"particle run of case {case.name} to its final state", "case": case.name, "N": N,
-            "T": T, "nt": nt, "placement": placement, "t_final": run.t_last_event, "n_events": run.n_events,
-            "wall_time_s": wall, **provenance_attrs(),
+            "title": f"particle run of case {case.name} to its final state",
+            "case": case.name,
+            "N": N,
+            "T": T,
+            "nt": nt,
+            "placement": placement,
+            "t_final": run.t_last_event,
+            "n_events": run.n_events,
+            "wall_time_s": wall,
+            **provenance_attrs(),
         },
     )
 
@@ -314,7 +341,7 @@ def is_complete(job: Job, runs_dir: Path) -> bool:
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             return ds.attrs.get("sweep_job") == job.key
-    except Exception:  # noqa: BLE001 - any file that does not open is recomputed
+    except Exception:
         return False
 
 
@@ -375,13 +402,21 @@ def _case_study(spec: SweepSpec, case: Case, runs_dir: Path) -> tuple[xr.Dataset
     else:
         reference = build_reference(case, T, spec.nt, spec.ref_cells, spec.reference)
     runs, wall = [], 0.0
-    for N, job in roles["particles"].items():
+    for _N, job in roles["particles"].items():
         ds = _open_run(runs_dir, job)
         a = ds.attrs
-        runs.append(particle_errors(
-            ds["x"].values, ds["vx"].values, ds["y"].values, ds["vy"].values, float(a["t_final"]), int(a["n_events"]),
-            float(a["wall_time_s"]), reference,
-        ))
+        runs.append(
+            particle_errors(
+                ds["x"].values,
+                ds["vx"].values,
+                ds["y"].values,
+                ds["vy"].values,
+                float(a["t_final"]),
+                int(a["n_events"]),
+                float(a["wall_time_s"]),
+                reference,
+            )
+        )
         wall += float(a["wall_time_s"])
     study = assemble_study(case, list(spec.N), t, spec.placement, reference, runs, spec.N[0], spec.ref_cells)
     err = np.empty((len(spec.schemes), len(spec.cells), len(REF_METRICS), t.size))
@@ -396,18 +431,25 @@ def _case_study(spec: SweepSpec, case: Case, runs_dir: Path) -> tuple[xr.Dataset
         scheme=("scheme", list(spec.schemes), {"long_name": "continuum scheme"}),
         cells=("cells", cells, {**UNIT, "long_name": "continuum resolution (cells or mass intervals)"}),
     ).assign(
-        continuum_err=(("scheme", "cells", "ref_metric", "t"), err,
-                       {**UNIT, "long_name": "distance of the continuum run to the study's reference, max over species"}),
+        continuum_err=(
+            ("scheme", "cells", "ref_metric", "t"),
+            err,
+            {**UNIT, "long_name": "distance of the continuum run to the study's reference, max over species"},
+        ),
         continuum_sup_err=(("scheme", "cells", "ref_metric"), sup, {**UNIT, "long_name": "supremum over time of continuum_err"}),
-        continuum_order=(("scheme", "ref_metric"), order,
-                         {**UNIT, "long_name": "observed order q of continuum_sup_err ~ C cells^-q (zero errors left out)"}),
+        continuum_order=(
+            ("scheme", "ref_metric"),
+            order,
+            {**UNIT, "long_name": "observed order q of continuum_sup_err ~ C cells^-q (zero errors left out)"},
+        ),
     )
     study.attrs["wall_time_s"] = wall
     return study, _open_run(runs_dir, roles["trajectory"])
 
 
-def combine(spec: SweepSpec, out: Path, command: str = "python -m compare sweep",
-            progress: Callable[[str], None] = lambda line: None) -> xr.Dataset:
+def combine(
+    spec: SweepSpec, out: Path, command: str = "python -m compare sweep", progress: Callable[[str], None] = lambda line: None
+) -> xr.Dataset:
     """Assemble every case's study from ``out/runs``, write ``out/<case>/`` (study.nc, figures,
     summary.md), ``out/study.nc`` (the summary over cases) and ``out/summary.md``; return the latter
     Dataset."""
@@ -423,8 +465,11 @@ def combine(spec: SweepSpec, out: Path, command: str = "python -m compare sweep"
     combined = xr.concat(parts, dim="case", coords="minimal", compat="identical", join="exact")
     combined = combined.assign_coords(case=("case", [c.name for c in spec.cases], {"long_name": "case"}))
     combined.attrs = {
-        "title": "sweep of validation studies", "Conventions": "CF-1.10",
-        "config": json.dumps(_config(spec), sort_keys=True), "sweep_spec": spec.source, **provenance_attrs(),
+        "title": "sweep of validation studies",
+        "Conventions": "CF-1.10",
+        "config": json.dumps(_config(spec), sort_keys=True),
+        "sweep_spec": spec.source,
+        **provenance_attrs(),
     }
     write_dataset(combined, out / "study.nc")
     _write_text(out / "summary.md", f"# Sweep\n\nReproduce: `{command}`\n\n" + "\n".join(texts))
@@ -433,9 +478,16 @@ def combine(spec: SweepSpec, out: Path, command: str = "python -m compare sweep"
 
 def _config(spec: SweepSpec) -> dict[str, Any]:
     return {
-        "cases": [c.name for c in spec.cases], "N": list(spec.N), "schemes": list(spec.schemes), "cells": list(spec.cells),
-        "T": spec.T, "nt": spec.nt, "placement": spec.placement, "reference": spec.reference,
-        "reference_cells": spec.ref_cells, "cfl": spec.cfl,
+        "cases": [c.name for c in spec.cases],
+        "N": list(spec.N),
+        "schemes": list(spec.schemes),
+        "cells": list(spec.cells),
+        "T": spec.T,
+        "nt": spec.nt,
+        "placement": spec.placement,
+        "reference": spec.reference,
+        "reference_cells": spec.ref_cells,
+        "cfl": spec.cfl,
     }
 
 

@@ -81,9 +81,7 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
     """The ``summary.md`` of a validation run (figures linked relative to it)."""
     a = study.attrs
     config = json.loads(a["config"])
-    ref_err = ", ".join(
-        f"{m} {float(v):.2e}" for m, v in zip(study["ref_metric"].values, study["reference_error"].values, strict=True)
-    )
+    ref_err = ", ".join(f"{m} {float(v):.2e}" for m, v in zip(study["ref_metric"].values, study["reference_error"].values, strict=True))
     lemma = bool(study["lemma51_holds"].all())
     prop = bool(study["prop52_holds"].all())
     sup_max = float(study["sup_max_increase"].max())
@@ -112,8 +110,7 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         "",
         "## Checks of the paper",
         "",
-        f"- Lemma 5.1, W1(rho^N, rho~^N) <= (x_N - x_1)/(2(N - 1)) at every output time: "
-        f"{'holds' if lemma else 'VIOLATED'} for every N.",
+        f"- Lemma 5.1, W1(rho^N, rho~^N) <= (x_N - x_1)/(2(N - 1)) at every output time: {'holds' if lemma else 'VIOLATED'} for every N.",
         f"- Proposition 5.2, sum over species of ||rho~^N||_m^m non-increasing (m = "
         f"{', '.join(str(m) for m in study['m_norm'].values)}): {'holds' if prop else 'VIOLATED'} "
         f"(largest relative increase {float(study['prop52_max_increase'].max()):.2e}).",
@@ -126,7 +123,8 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         f"(± {a['t_final_power_se']:.3f}); t_final = "
         + ", ".join(f"{v:.3g}" for v in study["t_final"].values)
         + f" for N = {', '.join(str(n) for n in study['N'].values)} (the paper's bound is O(N^3)).",
-        "- Mixing, W1(rho^N, eta^N) at T: " + ", ".join(f"{v:.3e}" for v in mixing)
+        "- Mixing, W1(rho^N, eta^N) at T: "
+        + ", ".join(f"{v:.3e}" for v in mixing)
         + f"; reference {float(study['mixing_w1_ref'].isel(t=-1)):.3e}.",
         "",
         "## Figures",

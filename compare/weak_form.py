@@ -123,9 +123,7 @@ def weak_residual(rho: Measure, velocity: Velocity, eta: Measure, tests: TestFun
     if isinstance(rho, Polygonal):
         nodes_v = np.asarray(velocity, dtype=np.float64)
         if nodes_v.shape != rho.nodes[0].shape:
-            raise InputError(
-                f"{nodes_v.size} node velocities for {rho.nodes[0].size} nodes; pass one velocity per node of rho.nodes"
-            )
+            raise InputError(f"{nodes_v.size} node velocities for {rho.nodes[0].size} nodes; pass one velocity per node of rho.nodes")
         order = tests.degree // 2 + 2
         u, w = np.polynomial.legendre.leggauss(order)
         s = 0.5 * (lo + hi)[:, None] + 0.5 * (hi - lo)[:, None] * u

@@ -34,20 +34,21 @@ from typing import Any, Literal
 import numpy as np
 from numpy.polynomial import Polynomial
 
+from solvers.checks import check_integer, check_number, is_number
 from solvers.errors import DensityError, suggest
 
 __all__ = [
+    "KINDS",
+    "Bump",
     "Density",
-    "Uniform",
     "PiecewiseConstant",
     "PiecewiseLinear",
-    "Bump",
     "Sum",
-    "KINDS",
-    "density_from_spec",
+    "Uniform",
     "atomise",
     "atomise_grid",
     "cell_averages",
+    "density_from_spec",
     "invert_increasing",
     "root_tolerance",
 ]
@@ -193,6 +194,25 @@ class Density(ABC):
     def _sf_table(self) -> np.ndarray:
         """``1 - F`` on the grid of ``cdf_table``, made non-increasing against round-off."""
         return np.minimum.accumulate(self._sf(self.cdf_table[0]))
+
+    @cached_property
+    def components(self) -> np.ndarray:
+        """Connected components of the support as rows ``(a, b)``, left to right.
+
+        A gap is a piece between consecutive breakpoints that carries no mass (exact CDF difference
+        zero) and where the density vanishes at the piece's midpoint.
+        """
+        lo, hi = self.support
+        bp = self.breakpoints[(self.breakpoints >= lo) & (self.breakpoints <= hi)].astype(np.float64)
+        mass = np.diff(np.asarray(self.cdf(bp), dtype=np.float64))
+        empty = (mass <= 0.0) & (np.asarray(self.pdf(0.5 * (bp[:-1] + bp[1:]))) == 0.0)
+        starts = [float(bp[0])]
+        ends = []
+        for k in np.flatnonzero(empty):
+            ends.append(float(bp[k]))
+            starts.append(float(bp[k + 1]))
+        ends.append(float(bp[-1]))
+        return np.array([(a, b) for a, b in zip(starts, ends) if b > a], dtype=np.float64)
 
     @cached_property
     def max_density(self) -> float:
@@ -441,7 +461,7 @@ KINDS: dict[str, tuple[str, ...]] = {
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         raise DensityError(f"{where} must be a number, got {type(value).__name__} {value!r}; pass a finite number")
     if not math.isfinite(float(value)):
         raise DensityError(f"{where} is not finite ({value}); pass a finite number")
@@ -493,7 +513,9 @@ def density_from_spec(spec: Mapping[str, Any], name: str = "density") -> Density
 
 def _build(spec: Mapping[str, Any], name: str) -> Density:
     if not isinstance(spec, Mapping):
-        raise DensityError(f"{name} must be a table with a 'kind' key, got {type(spec).__name__}; pass e.g. {{kind = \"uniform\", a = 0, b = 1}}")
+        raise DensityError(
+            f"{name} must be a table with a 'kind' key, got {type(spec).__name__}; pass e.g. {{kind = \"uniform\", a = 0, b = 1}}"
+        )
     if "kind" not in spec:
         raise DensityError(f"{name} has no 'kind'; add kind = one of {', '.join(KINDS)}")
     kind = spec["kind"]
@@ -527,9 +549,7 @@ def _build(spec: Mapping[str, Any], name: str) -> Density:
         values = _array(spec["values"], where.format("values"), 1)
         expected = grid.size - 1 if kind == "piecewise_constant" else grid.size
         if values.size != expected:
-            raise DensityError(
-                f"{name}.values has {values.size} entries but {grid_key} has {grid.size}; pass {expected} values"
-            )
+            raise DensityError(f"{name}.values has {values.size} entries but {grid_key} has {grid.size}; pass {expected} values")
         _increasing(grid, where.format(grid_key))
         _nonnegative(values, where.format("values"))
         h = np.diff(grid)
@@ -578,8 +598,7 @@ def atomise(density: Density, N: int, placement: Literal["right", "mid"] = "righ
     cells of mass 1/N (so ``x_N = max supp``); ``placement="mid"``: ``x_i = Q((i - 1/2) / N)``,
     the mass midpoints of the same cells.
     """
-    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
-        raise DensityError(f"N must be a positive integer, got {N!r}; pass N >= 1")
+    check_integer(N, "N", DensityError, "pass N >= 1")
     if placement == "right":
         s = np.arange(1, N + 1) / N
     elif placement == "mid":
@@ -593,10 +612,8 @@ def atomise_grid(density: Density, cells: int, mass: float = 1.0) -> tuple[np.nd
     """Fixed-grid atomisation: split the support hull into ``cells`` equal cells and put one particle
     at the centre of every cell of positive mass, carrying ``mass`` times the cell's exact mass
     ``F(e_{k+1}) - F(e_k)``. Returns sorted positions and their masses (summing to ``mass``)."""
-    if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < 1:
-        raise DensityError(f"cells must be a positive integer, got {cells!r}; pass cells >= 1")
-    if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (math.isfinite(mass) and mass > 0):
-        raise DensityError(f"mass must be a positive finite number, got {mass!r}; pass e.g. mass=1.0")
+    check_integer(cells, "cells", DensityError, "pass cells >= 1")
+    check_number(mass, "mass", DensityError, "pass e.g. mass=1.0", positive=True)
     a, b = density.support
     edges = np.linspace(a, b, cells + 1)
     cell_mass = np.diff(density.cdf(edges))

@@ -115,8 +115,9 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize(("argv", "fragment"), OPTIONS, ids=[" ".join(a) for a, _ in OPTIONS])
-def test_bad_option(argv: list[str], fragment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_option(
+    argv: list[str], fragment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, err = _cli(argv, capsys)
     assert code == 2
@@ -132,30 +133,59 @@ def test_output_path_that_is_a_directory(tmp_path: Path, capsys: pytest.CaptureF
 
 
 SPECS = {
-    "unknown_key": ('cases = ["overlap"]\nN = [10, 20]\nschemess = ["fv2"]\ncells = [40]\n', InputError,
-                    "unknown key 'schemess'; did you mean 'schemes'?"),
+    "unknown_key": (
+        'cases = ["overlap"]\nN = [10, 20]\nschemess = ["fv2"]\ncells = [40]\n',
+        InputError,
+        "unknown key 'schemess'; did you mean 'schemes'?",
+    ),
     "missing_key": ('cases = ["overlap"]\nN = [10, 20]\ncells = [40]\n', InputError, "missing key 'schemes'"),
-    "wrong_type": ('cases = ["overlap"]\nN = "10"\nschemes = ["fv2"]\ncells = [40]\n', InputError,
-                   "N must be a non-empty array of integers"),
-    "N_small": ('cases = ["overlap"]\nN = [0, 10]\nschemes = ["fv2"]\ncells = [40]\n', InputError,
-                "a study needs at least two distinct integer N >= 2"),
-    "T_zero": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nT = 0\n', InputError,
-               "T must be a positive finite number, got 0"),
-    "T_nan": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nT = nan\n', InputError,
-              "T must be a positive finite number, got nan"),
-    "nt_float": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nnt = 2.5\n', InputError,
-                 "nt must be a positive integer, got 2.5"),
-    "scheme": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv3"]\ncells = [40]\n', SchemeError,
-               "unknown scheme 'fv3'; did you mean"),
+    "wrong_type": (
+        'cases = ["overlap"]\nN = "10"\nschemes = ["fv2"]\ncells = [40]\n',
+        InputError,
+        "N must be a non-empty array of integers",
+    ),
+    "N_small": (
+        'cases = ["overlap"]\nN = [0, 10]\nschemes = ["fv2"]\ncells = [40]\n',
+        InputError,
+        "a study needs at least two distinct integer N >= 2",
+    ),
+    "T_zero": (
+        'cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nT = 0\n',
+        InputError,
+        "T must be a positive finite number, got 0",
+    ),
+    "T_nan": (
+        'cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nT = nan\n',
+        InputError,
+        "T must be a positive finite number, got nan",
+    ),
+    "nt_float": (
+        'cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nnt = 2.5\n',
+        InputError,
+        "nt must be a positive integer, got 2.5",
+    ),
+    "scheme": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv3"]\ncells = [40]\n', SchemeError, "unknown scheme 'fv3'; did you mean"),
     "cells_small": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [2]\n', SchemeError, "cells = 2 is too few"),
-    "cells_support": ('cases = ["narrow.toml"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\n', SchemeError,
-                      "puts only 0.4 cells across the support of rho0 in case narrow; pass cells >= 400"),
-    "unknown_case": ('cases = ["overlapp"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\n', CaseError,
-                     "unknown case 'overlapp'; did you mean 'overlap'?"),
-    "particle_case": ('cases = ["cluster"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\n', CaseError,
-                      "case cluster gives explicit particles"),
-    "reference": ('cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nreference = "exct"\n', InputError,
-                  "unknown reference 'exct'; did you mean 'exact'?"),
+    "cells_support": (
+        'cases = ["narrow.toml"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\n',
+        SchemeError,
+        "puts only 0.4 cells across the support of rho0 in case narrow; pass cells >= 400",
+    ),
+    "unknown_case": (
+        'cases = ["overlapp"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\n',
+        CaseError,
+        "unknown case 'overlapp'; did you mean 'overlap'?",
+    ),
+    "particle_case": (
+        'cases = ["cluster"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\n',
+        CaseError,
+        "case cluster gives explicit particles",
+    ),
+    "reference": (
+        'cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nreference = "exct"\n',
+        InputError,
+        "unknown reference 'exct'; did you mean 'exact'?",
+    ),
     "invalid_toml": ('cases = ["overlap"\n', InputError, "is not valid TOML"),
 }
 NARROW = 'T = 1.0\n[rho0]\nkind = "uniform"\na = 0.0\nb = 0.01\n[eta0]\nkind = "uniform"\na = 0.0\nb = 1.0\n'
@@ -209,29 +239,63 @@ def test_sweep_scheduler_that_does_not_answer(tmp_path: Path, capsys: pytest.Cap
 
 UNIFORM_01 = {"kind": "uniform", "a": 0.0, "b": 1.0}
 API = [
-    ("simulate: non-finite position", lambda: simulate([0.0, np.nan], [0.0, 1.0], [1.0]), ParticleInputError, "x0 positions are not finite: x0[1] = nan"),
-    ("simulate: negative time", lambda: simulate([0.0, 1.0], [0.0, 1.0], [-1.0]), ParticleInputError, "t_out[0] = -1.0 is not a finite time"),
+    (
+        "simulate: non-finite position",
+        lambda: simulate([0.0, np.nan], [0.0, 1.0], [1.0]),
+        ParticleInputError,
+        "x0 positions are not finite: x0[1] = nan",
+    ),
+    (
+        "simulate: negative time",
+        lambda: simulate([0.0, 1.0], [0.0, 1.0], [-1.0]),
+        ParticleInputError,
+        "t_out[0] = -1.0 is not a finite time",
+    ),
     ("simulate: zero mass", lambda: simulate([0.0, 1.0], [0.0, 1.0], [1.0], m=[0.0, 1.0]), ParticleInputError, "m[0] = 0.0"),
     ("simulate: empty", lambda: simulate([], [0.0], [1.0]), ParticleInputError, "x0 is empty"),
-    ("density: negative", lambda: density_from_spec({"kind": "piecewise_linear", "nodes": [0, 1], "values": [1, -1]}, name="eta0"),
-     DensityError, "eta0.values must be >= 0"),
-    ("density: unknown key", lambda: density_from_spec({"kind": "uniform", "a": 0, "bb": 1}, name="rho0"), DensityError,
-     "unknown key 'bb' for kind 'uniform'; did you mean 'b'?"),
-    ("density: unknown kind", lambda: density_from_spec({"kind": "unifrom", "a": 0, "b": 1}, name="rho0"), DensityError,
-     "did you mean 'uniform'?"),
-    ("density: wrong type", lambda: density_from_spec({"kind": "bump", "center": "0", "radius": 1}, name="rho0"), DensityError,
-     "rho0.center must be a number"),
+    (
+        "density: negative",
+        lambda: density_from_spec({"kind": "piecewise_linear", "nodes": [0, 1], "values": [1, -1]}, name="eta0"),
+        DensityError,
+        "eta0.values must be >= 0",
+    ),
+    (
+        "density: unknown key",
+        lambda: density_from_spec({"kind": "uniform", "a": 0, "bb": 1}, name="rho0"),
+        DensityError,
+        "unknown key 'bb' for kind 'uniform'; did you mean 'b'?",
+    ),
+    (
+        "density: unknown kind",
+        lambda: density_from_spec({"kind": "unifrom", "a": 0, "b": 1}, name="rho0"),
+        DensityError,
+        "did you mean 'uniform'?",
+    ),
+    (
+        "density: wrong type",
+        lambda: density_from_spec({"kind": "bump", "center": "0", "radius": 1}, name="rho0"),
+        DensityError,
+        "rho0.center must be a number",
+    ),
     ("atomise: N = 0", lambda: atomise(density_from_spec(UNIFORM_01), 0), DensityError, "N must be a positive integer, got 0"),
     ("run_particles: T = 0", lambda: run_particles("overlap", N=4, T=0.0), InputError, "T must be a positive finite time, got 0.0"),
     ("run_particles: N = 0", lambda: run_particles("overlap", N=0), CaseError, "N must be a positive integer, got 0"),
     ("run_continuum: scheme", lambda: run_continuum("overlap", scheme="fv3", cells=10), SchemeError, "unknown scheme 'fv3'"),
     ("run_continuum: cells", lambda: run_continuum("overlap", cells=3), SchemeError, "cells = 3 is too few"),
     ("run_continuum: T < 0", lambda: run_continuum("overlap", cells=10, T=-1.0), InputError, "T must be a positive finite time"),
-    ("run_study: reference", lambda: run_study("overlap", Ns=[4, 8], cells=10, reference="exactt"), InputError,
-     "unknown reference 'exactt'; did you mean 'exact'?"),
+    (
+        "run_study: reference",
+        lambda: run_study("overlap", Ns=[4, 8], cells=10, reference="exactt"),
+        InputError,
+        "unknown reference 'exactt'; did you mean 'exact'?",
+    ),
     ("run_study: N", lambda: run_study("overlap", Ns=[1, 8], cells=10), InputError, "at least two distinct integer N >= 2"),
-    ("write_dataset: unwritable", lambda: write_dataset(run_particles("overlap", N=4, nt=2), "/nonexistent-dir/run.nc"), InputError,
-     "cannot write /nonexistent-dir/run.nc"),
+    (
+        "write_dataset: unwritable",
+        lambda: write_dataset(run_particles("overlap", N=4, nt=2), "/nonexistent-dir/run.nc"),
+        InputError,
+        "cannot write /nonexistent-dir/run.nc",
+    ),
 ]
 
 

@@ -17,12 +17,14 @@ species' support keeps its width while no mass of the other species lies in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from solvers.continuum.lagrangian import support_components
 from solvers.errors import DensityError, InputError
 from solvers.initial import Density, invert_increasing, root_tolerance
+
+ENERGY_GAUSS_POINTS = 8
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,15 @@ class ExactMarginal:
 
     @property
     def breakpoints(self) -> np.ndarray:
-        """Images of the initial breakpoints, each moved with its own component."""
+        """Images of the initial breakpoints, each moved with its own component (inside ``support``)."""
         bp = np.asarray(self.density0.breakpoints, dtype=np.float64)
         moved = []
         for (a, b), lev, shift in zip(self.components, self.levels, self.shift):
             inner = bp[(bp >= a) & (bp <= b)]
             pts = np.concatenate(([a], inner, [b]))
             moved.append(pts + 2.0 * self.t * self.mass * np.asarray(self.density0.cdf(pts)) - 2.0 * self.t * lev[0] + shift)
-        return np.unique(np.concatenate(moved))
+        lo, hi = self.support
+        return np.unique(np.clip(np.concatenate(moved), lo, hi))  # the ends agree with support to round-off
 
     def _component_of_level(self, s: np.ndarray) -> np.ndarray:
         """Index of the component holding level ``s`` (left-continuous: a gap level goes left)."""
@@ -126,14 +129,12 @@ class SeparatedSolution:
                 raise InputError(f"{name} = {mass!r} is not a positive finite mass; pass e.g. {name}=1.0")
         self.rho0, self.eta0 = rho0, eta0
         self.mass_rho, self.mass_eta = float(mass_rho), float(mass_eta)
-        self._rho_comps = support_components(rho0)
-        self._eta_comps = support_components(eta0)
+        self._rho_comps = rho0.components
+        self._eta_comps = eta0.components
         for a, b in self._rho_comps:
             for c, d in self._eta_comps:
                 if a < d and c < b:
-                    raise DensityError(
-                        f"supports overlap on [{max(a, c):g}, {min(b, d):g}]; the exact solution needs disjoint supports"
-                    )
+                    raise DensityError(f"supports overlap on [{max(a, c):g}, {min(b, d):g}]; the exact solution needs disjoint supports")
         self._rho_levels = mass_rho * np.asarray(rho0.cdf(self._rho_comps), dtype=np.float64)
         self._eta_levels = mass_eta * np.asarray(eta0.cdf(self._eta_comps), dtype=np.float64)
         # F of the other species, constant on each component (its value at the component's left end),
@@ -165,9 +166,7 @@ class SeparatedSolution:
     def _check_time(self, t: float) -> float:
         t = float(t)
         if not (0.0 <= t <= self.contact_time):
-            raise InputError(
-                f"t = {t:g} is outside [0, contact time {self.contact_time:g}]; the exact solution holds only before contact"
-            )
+            raise InputError(f"t = {t:g} is outside [0, contact time {self.contact_time:g}]; the exact solution holds only before contact")
         return t
 
     def rho(self, t: float) -> ExactMarginal:
@@ -181,3 +180,32 @@ class SeparatedSolution:
         t = self._check_time(t)
         shift = 2.0 * t * (self._eta_levels[:, 0] - self._eta_c)
         return ExactMarginal(self.eta0, self._eta_comps, self._eta_levels, shift, t, self.mass_eta)
+
+    @property
+    def dissipation(self) -> float:
+        """``-dE/dt = integral rho v_rho^2 + integral eta v_eta^2``, constant before contact: on a component
+        with levels ``[l0, l1]`` the characteristic at level s moves with ``2 (s - c)``, so it contributes
+        ``integral_{l0}^{l1} 4 (s - c)^2 ds = 4/3 ((l1 - c)^3 - (l0 - c)^3)``."""
+        total = 0.0
+        for levels, c in ((self._rho_levels, self._rho_c), (self._eta_levels, self._eta_c)):
+            total += float(np.sum(4.0 / 3.0 * ((levels[:, 1] - c) ** 3 - (levels[:, 0] - c) ** 3)))
+        return total
+
+    @cached_property
+    def initial_energy(self) -> float:
+        """Energy (4) of the initial data, ``integral d (d - dM) dx`` with ``d = F_rho0 - F_eta0`` (mass
+        units): Gauss-Legendre with ``ENERGY_GAUSS_POINTS`` nodes on every piece between the merged
+        breakpoints, exact where the CDFs are polynomials of degree <= 15 on the pieces."""
+        lo = min(self.rho0.support[0], self.eta0.support[0])
+        hi = max(self.rho0.support[1], self.eta0.support[1])
+        bp = np.unique(np.concatenate(([lo, hi], self.rho0.breakpoints, self.eta0.breakpoints)))
+        bp = bp[(bp >= lo) & (bp <= hi)]
+        u, w = np.polynomial.legendre.leggauss(ENERGY_GAUSS_POINTS)
+        half = 0.5 * np.diff(bp)[:, None]
+        x = 0.5 * (bp[:-1] + bp[1:])[:, None] + half * u
+        d = self.mass_rho * np.asarray(self.rho0.cdf(x)) - self.mass_eta * np.asarray(self.eta0.cdf(x))
+        return float(np.sum(half * w * d * (d - (self.mass_rho - self.mass_eta))))
+
+    def energy(self, t: float) -> float:
+        """Energy (4) at time ``t``: ``E(0) - t * dissipation`` (the dissipation is constant before contact)."""
+        return self.initial_energy - self._check_time(t) * self.dissipation

@@ -25,10 +25,11 @@ Mass is conserved to round-off because the update is in flux form.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from solvers.continuum.parameters import check_cfl, check_output_times
+from solvers._jit import jit
+from solvers.checks import check_integer, check_output_times
+from solvers.continuum.parameters import check_cfl
 from solvers.errors import SchemeError
 
 FV_SCHEMES = ("fv1", "fv2")
@@ -36,7 +37,7 @@ MIN_CELLS = 4
 MAX_CFL = 0.5
 
 
-@numba.njit(cache=True)
+@jit
 def _bounds(u: np.ndarray, w: np.ndarray, dx: float, dM: float) -> tuple[float, float]:
     """Return ``max |v_rho|`` over interior interfaces and ``max(rho, eta)`` over cells."""
     K = u.shape[0]
@@ -51,7 +52,7 @@ def _bounds(u: np.ndarray, w: np.ndarray, dx: float, dM: float) -> tuple[float, 
     return vmax, dmax
 
 
-@numba.njit(cache=True)
+@jit
 def _time_step(vmax: float, dmax: float, dx: float, cfl: float) -> float:
     dt = cfl / (2.0 * dmax)
     if vmax * dt > cfl * dx:
@@ -59,7 +60,7 @@ def _time_step(vmax: float, dmax: float, dx: float, cfl: float) -> float:
     return dt
 
 
-@numba.njit(cache=True)
+@jit
 def _step_fv1(u: np.ndarray, w: np.ndarray, dx: float, dM: float, lam: float) -> tuple[float, float]:
     """One upwind forward-Euler step in place (``lam = dt/dx``); returns the bounds of the new state."""
     K = u.shape[0]
@@ -95,7 +96,7 @@ def _step_fv1(u: np.ndarray, w: np.ndarray, dx: float, dM: float, lam: float) ->
     return vmax, dmax
 
 
-@numba.njit(cache=True)
+@jit
 def _mc_slope(a: float, b: float) -> float:
     """Monotonised-central limited slope from the backward and forward differences ``a``, ``b``."""
     if a * b <= 0.0:
@@ -104,7 +105,7 @@ def _mc_slope(a: float, b: float) -> float:
     return s if a > 0.0 else -s
 
 
-@numba.njit(cache=True)
+@jit
 def _stage_fv2(
     su: np.ndarray,
     sw: np.ndarray,
@@ -170,7 +171,7 @@ def _stage_fv2(
     return vmax, dmax
 
 
-@numba.njit(cache=True)
+@jit
 def _advance_fv1(u: np.ndarray, w: np.ndarray, dx: float, dM: float, t: float, t_end: float, cfl: float) -> int:
     """Advance ``(u, w)`` in place from ``t`` to exactly ``t_end``; returns the number of steps."""
     vmax, dmax = _bounds(u, w, dx, dM)
@@ -187,7 +188,7 @@ def _advance_fv1(u: np.ndarray, w: np.ndarray, dx: float, dM: float, t: float, t
     return steps
 
 
-@numba.njit(cache=True)
+@jit
 def _advance_fv2(u: np.ndarray, w: np.ndarray, dx: float, dM: float, t: float, t_end: float, cfl: float) -> int:
     """Advance ``(u, w)`` in place from ``t`` to exactly ``t_end`` with SSP-RK2 MUSCL steps."""
     u1 = np.empty_like(u)
@@ -215,8 +216,7 @@ def check_fv_parameters(scheme: str, cells: int, cfl: float) -> None:
     """Raise ``SchemeError`` for an unknown scheme, too few cells or a CFL number outside (0, 1/2]."""
     if scheme not in FV_SCHEMES:
         raise SchemeError(f"unknown finite-volume scheme {scheme!r}; pass one of {', '.join(FV_SCHEMES)}")
-    if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < MIN_CELLS:
-        raise SchemeError(f"cells = {cells!r} is too few; pass an integer >= {MIN_CELLS}")
+    check_integer(cells, "cells", SchemeError, f"pass an integer >= {MIN_CELLS}", minimum=MIN_CELLS, below="too few")
     check_cfl(cfl, MAX_CFL, " (positivity needs <= 0.5)")
 
 
@@ -244,7 +244,7 @@ def solve_fv(
         raise SchemeError("cell averages must be finite and non-negative; project the initial densities exactly")
     if not (np.isfinite(dx) and dx > 0.0) or u.max() <= 0.0 or w.max() <= 0.0:
         raise SchemeError("need dx > 0 and a positive mass of each species; pass a valid grid and data")
-    t_out = check_output_times(t_out)
+    t_out = check_output_times(t_out, SchemeError)
     dM = dx * float(np.sum(u) - np.sum(w))
     rho = np.empty((t_out.size, u.size))
     eta = np.empty((t_out.size, u.size))

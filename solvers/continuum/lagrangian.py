@@ -26,36 +26,16 @@ nodes is halved. The last step before an output time lands on it exactly.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from solvers._jit import jit
+from solvers.checks import check_integer, check_number, check_output_times
 from solvers.continuum.energy import energy_and_dissipation
-from solvers.continuum.parameters import check_cfl, check_output_times
+from solvers.continuum.parameters import check_cfl
 from solvers.errors import SchemeError
 from solvers.initial import Density, invert_increasing, root_tolerance
 
 MIN_INTERVALS = 4
-
-
-def support_components(density: Density) -> np.ndarray:
-    """Connected components of the support as rows ``(a, b)``, left to right.
-
-    A gap is a piece between consecutive breakpoints that carries no mass (exact CDF difference
-    zero) and where the density vanishes at the piece's midpoint.
-    """
-    bp = np.asarray(density.breakpoints, dtype=np.float64)
-    lo, hi = density.support
-    bp = bp[(bp >= lo) & (bp <= hi)]
-    mass = np.diff(np.asarray(density.cdf(bp), dtype=np.float64))
-    empty = (mass <= 0.0) & (np.asarray(density.pdf(0.5 * (bp[:-1] + bp[1:]))) == 0.0)
-    starts = [float(bp[0])]
-    ends = []
-    for k in np.flatnonzero(empty):
-        ends.append(float(bp[k]))
-        starts.append(float(bp[k + 1]))
-    ends.append(float(bp[-1]))
-    comps = np.array([(a, b) for a, b in zip(starts, ends) if b > a], dtype=np.float64)
-    return comps
 
 
 def pseudo_inverse_grid(density: Density, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -65,7 +45,7 @@ def pseudo_inverse_grid(density: Density, n: int) -> tuple[np.ndarray, np.ndarra
     with the two ends of the gap as positions. ``s`` is non-decreasing from exactly 0 to exactly 1,
     ``X0`` strictly increasing, and ``s_k = F(X0_k)`` exactly (the nodes lie on the CDF's graph).
     """
-    comps = support_components(density)
+    comps = density.components
     a, b = comps[:, 0], comps[:, 1]
     L = float(np.sum(b - a))
     F_a = np.asarray(density.cdf(a), dtype=np.float64)
@@ -96,7 +76,7 @@ def pseudo_inverse_grid(density: Density, n: int) -> tuple[np.ndarray, np.ndarra
     return np.maximum.accumulate(s_all), np.concatenate(xs)
 
 
-@numba.njit(cache=True)
+@jit
 def _interp_sorted(x: np.ndarray, nodes: np.ndarray, levels: np.ndarray, out: np.ndarray) -> None:
     """``out[k] = F(x[k])`` for the piecewise-linear CDF through ``(nodes, levels)``; ``x`` sorted.
 
@@ -116,10 +96,8 @@ def _interp_sorted(x: np.ndarray, nodes: np.ndarray, levels: np.ndarray, out: np
             out[k] = levels[j] + (levels[j + 1] - levels[j]) * (xk - nodes[j]) / (nodes[j + 1] - nodes[j])
 
 
-@numba.njit(cache=True)
-def _rhs(
-    X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray, dX: np.ndarray, dY: np.ndarray
-) -> None:
+@jit
+def _rhs(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray, dX: np.ndarray, dY: np.ndarray) -> None:
     """Node velocities of both species (general total masses ``s[-1]``, ``sigma[-1]``)."""
     M_rho = s[-1]
     M_eta = sigma[-1]
@@ -131,7 +109,7 @@ def _rhs(
         dY[k] = (2.0 * sigma[k] - M_eta) - (2.0 * dY[k] - M_rho)
 
 
-@numba.njit(cache=True)
+@jit
 def _spacing(X: np.ndarray, s: np.ndarray) -> tuple[float, float]:
     """Shortest interval of positive mass and largest density; ``-1`` if the order is broken."""
     h_min = np.inf
@@ -147,10 +125,8 @@ def _spacing(X: np.ndarray, s: np.ndarray) -> tuple[float, float]:
     return h_min, d_max
 
 
-@numba.njit(cache=True)
-def _advance_rk4(
-    X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray, t: float, t_end: float, cfl: float
-) -> int:
+@jit
+def _advance_rk4(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray, t: float, t_end: float, cfl: float) -> int:
     """Advance the nodes in place from ``t`` to exactly ``t_end`` with RK4; returns the step count."""
     nx = X.shape[0]
     ny = Y.shape[0]
@@ -197,8 +173,9 @@ def _advance_rk4(
 
 def check_lagrangian_parameters(cells: int, cfl: float) -> None:
     """Raise ``SchemeError`` for too few intervals or a CFL number outside (0, 1]."""
-    if isinstance(cells, bool) or not isinstance(cells, (int, np.integer)) or cells < MIN_INTERVALS:
-        raise SchemeError(f"cells = {cells!r} is too few for the lagrangian scheme; pass an integer >= {MIN_INTERVALS}")
+    check_integer(
+        cells, "cells", SchemeError, f"pass an integer >= {MIN_INTERVALS}", minimum=MIN_INTERVALS, below="too few for the lagrangian scheme"
+    )
     check_cfl(cfl, 1.0)
 
 
@@ -221,9 +198,8 @@ def solve_lagrangian(
     """
     check_lagrangian_parameters(n, cfl)
     for name, mass in (("mass_rho", mass_rho), ("mass_eta", mass_eta)):
-        if isinstance(mass, bool) or not isinstance(mass, (int, float)) or not (np.isfinite(mass) and mass > 0):
-            raise SchemeError(f"{name} = {mass!r} is not a positive finite mass; pass e.g. {name}=1.0")
-    t_out = check_output_times(t_out)
+        check_number(mass, name, SchemeError, f"pass e.g. {name}=1.0", positive=True)
+    t_out = check_output_times(t_out, SchemeError)
     s, X0 = pseudo_inverse_grid(rho0, n)
     sigma, Y0 = pseudo_inverse_grid(eta0, n)
     s, sigma = mass_rho * s, mass_eta * sigma
@@ -242,9 +218,7 @@ def cdf_at(x: np.ndarray, X: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.interp(x, X, s, left=0.0, right=float(s[-1]))
 
 
-def lagrangian_energy_and_dissipation(
-    X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray
-) -> tuple[float, float]:
+def lagrangian_energy_and_dissipation(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray) -> tuple[float, float]:
     """Exact energy and dissipation of one state, on the merged nodes of both species."""
     z = np.sort(np.concatenate((X, Y)))
     energy, dissipation = energy_and_dissipation(z, cdf_at(z, X, s), cdf_at(z, Y, sigma))

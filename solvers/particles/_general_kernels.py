@@ -18,40 +18,32 @@ for N = 500 random masses) and must be accurate relative to themselves, not to t
 Neighbouring approaching pairs can coexist, so heap entries (meeting time, entry id) carry the stamps
 of both blocks and are dropped when popped stale (every rewritten block gets a fresh stamp, every
 dissolved one stamp -1). Entry ids are recycled. The heap is the equal-mass engine's 1-based split
-queue (``_kernels._queue_push`` / ``_queue_pop``): meeting times ``heap_t`` (float64, sentinel
+queue (``solvers.particles._queue``): meeting times ``heap_t`` (float64, sentinel
 ``heap_t[size + 1] = +inf``) and entry ids ``heap_e`` (int64, numba's own specialisation of the
 queue; the equal-mass engine's int32 one is unchanged).
 """
 
 from __future__ import annotations
 
-import sys
-
-import numba
 import numpy as np
 
-from solvers._numba_cache import drop_stale_cache
-from solvers.particles import _kernels, cluster
-from solvers.particles._kernels import (
-    KIND_CROSS,
-    KIND_STICK,
-    _grow,
-    _log_event,
-    _new_event_log,
-    _queue_pop,
-    _queue_push,
-)
+from solvers._jit import jit
+from solvers.particles import _kernels, _queue, cluster
+from solvers.particles._kernels import KIND_CROSS, KIND_STICK, _grow, _log_event, _new_event_log
+from solvers.particles._queue import queue_pop, queue_push
 from solvers.particles.cluster import solve_cluster
 
 KIND_MERGE = 2
+DEPENDS_ON = (_kernels, _queue, cluster)
+"""Modules whose jitted functions these kernels call (``solvers._jit.jit``)."""
 
 
-@numba.njit(cache=True)
+@jit(depends_on=DEPENDS_ON)
 def _at(pos: np.ndarray, t_ref: np.ndarray, vel: np.ndarray, a: int, t: float) -> float:
     return pos[a] + vel[a] * (t - t_ref[a])
 
 
-@numba.njit(cache=True)
+@jit(depends_on=DEPENDS_ON)
 def _prefix_sums(w: np.ndarray, first: int, count: int) -> np.ndarray:
     """S[k] = w[first] + ... + w[first + k - 1] (k = 0..count), compensated (Neumaier) summation: each
     S[k] is the exact sum of the float masses to a few units of round-off of S[count]."""
@@ -70,10 +62,8 @@ def _prefix_sums(w: np.ndarray, first: int, count: int) -> np.ndarray:
     return S
 
 
-@numba.njit(cache=True)
-def _block_velocity(
-    M_before: np.ndarray, N_before: np.ndarray, i0: int, i1: int, j0: int, j1: int, tol_mass: float
-) -> tuple[float, float]:
+@jit(depends_on=DEPENDS_ON)
+def _block_velocity(M_before: np.ndarray, N_before: np.ndarray, i0: int, i1: int, j0: int, j1: int, tol_mass: float) -> tuple[float, float]:
     """Velocity of a block holding x_{i0+1..i1} and y_{j0+1..j1} that moves as one, and its round-off bound.
 
     Internal forces cancel in the mass-weighted sum, so the velocity is the weighted mean of what the
@@ -96,7 +86,7 @@ def _block_velocity(
     return inside * outside / W, tol_mass * (abs(inside) + abs(outside)) / W
 
 
-@numba.njit(cache=True)
+@jit(depends_on=DEPENDS_ON)
 def _resolve(
     lo: int,
     hi: int,
@@ -235,7 +225,7 @@ def _resolve(
     return next_stamp, n_blocks, Kx, Ky, first_x, first_y
 
 
-@numba.njit(cache=True)
+@jit(depends_on=DEPENDS_ON)
 def _schedule(
     a: int,
     t: float,
@@ -278,11 +268,11 @@ def _schedule(
     entries[e, 0] = a
     entries[e, 1] = stamp[a]
     entries[e, 2] = stamp[b]
-    size = _queue_push(heap_t, heap_e, size, t_meet, e)
+    size = queue_push(heap_t, heap_e, size, t_meet, e)
     return size, entries, free, n_free, n_entries
 
 
-@numba.njit(cache=True)
+@jit(depends_on=DEPENDS_ON)
 def _emit(
     k: int,
     t: float,
@@ -312,7 +302,7 @@ def _emit(
         a = end[a]
 
 
-@numba.njit(cache=True)
+@jit(depends_on=DEPENDS_ON)
 def run_general(
     Nx: int,
     w: np.ndarray,
@@ -352,8 +342,26 @@ def run_general(
         while hi < P and z0[hi] == z0[lo]:
             hi += 1
         next_stamp = _resolve(
-            lo, hi, z0[lo], 0.0, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, vel_err, stamp,
-            next_stamp, tol_mass, scratch, ids,
+            lo,
+            hi,
+            z0[lo],
+            0.0,
+            Nx,
+            w,
+            M_before,
+            N_before,
+            particle_at,
+            end,
+            start,
+            pos,
+            t_ref,
+            vel,
+            vel_err,
+            stamp,
+            next_stamp,
+            tol_mass,
+            scratch,
+            ids,
         )[0]
         lo = hi
 
@@ -388,7 +396,7 @@ def run_general(
         a = entries[e, 0]
         b = end[a]
         if stamp[a] != entries[e, 1] or b >= P or stamp[b] != entries[e, 2]:
-            size = _queue_pop(heap_t, heap_e, size)
+            size = queue_pop(heap_t, heap_e, size)
             free[n_free] = e
             n_free += 1
             continue
@@ -398,7 +406,7 @@ def run_general(
             k += 1
         if k == nt and not run_to_final:
             break
-        size = _queue_pop(heap_t, heap_e, size)
+        size = queue_pop(heap_t, heap_e, size)
         free[n_free] = e
         n_free += 1
         t_now = t_next
@@ -410,8 +418,26 @@ def run_general(
         while hi < P and abs(_at(pos, t_ref, vel, hi, t_now) - z) <= tol_pos:
             hi = end[hi]
         next_stamp, n_blocks, Kx, Ky, first_x, first_y = _resolve(
-            lo, hi, z, t_now, Nx, w, M_before, N_before, particle_at, end, start, pos, t_ref, vel, vel_err, stamp,
-            next_stamp, tol_mass, scratch, ids,
+            lo,
+            hi,
+            z,
+            t_now,
+            Nx,
+            w,
+            M_before,
+            N_before,
+            particle_at,
+            end,
+            start,
+            pos,
+            t_ref,
+            vel,
+            vel_err,
+            stamp,
+            next_stamp,
+            tol_mass,
+            scratch,
+            ids,
         )
         if n_blocks == 1:
             kind = KIND_STICK
@@ -454,6 +480,3 @@ def run_general(
         n_merge,
         t_now,
     )
-
-
-drop_stale_cache(sys.modules[__name__], (_kernels, cluster))

@@ -21,15 +21,18 @@ adjacent pairs (s-1, s) and (s+1, s+2), whose inner particles' data are already 
 stick creates no approaching pair (next to a stuck pair k the left neighbour moves with velocity
 <= -1/N, the right one >= 1/N).
 
-The queue functions ``_queue_push``, ``_queue_replace_top``, ``_queue_pop`` are also used by the general
-engine ``solvers.particles._general_kernels``, with an int64 payload (an entry id instead of a slot);
-numba compiles one specialisation per payload dtype, so this engine keeps its int32 one.
+The queue functions (``solvers.particles._queue``) are also used by the general engine
+``solvers.particles._general_kernels``, with an int64 payload (an entry id instead of a slot); numba
+compiles one specialisation per payload dtype, so this engine keeps its int32 one.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from solvers._jit import jit
+from solvers.particles import _queue
+from solvers.particles._queue import queue_pop, queue_push, queue_replace_top
 
 KIND_CROSS = 0
 KIND_STICK = 1
@@ -39,75 +42,21 @@ PID = 0
 Q = 1
 
 
-@numba.njit(cache=True)
-def _queue_push(heap_t: np.ndarray, heap_s: np.ndarray, size: int, t: float, s: int) -> int:
-    """Insert (time t, payload s) into the 1-based split heap; return the new size.
-
-    Needs room for the sentinel: heap_t.shape[0] >= size + 3."""
-    i = size + 1
-    while i > 1:
-        parent = i >> 1
-        if heap_t[parent] <= t:
-            break
-        heap_t[i] = heap_t[parent]
-        heap_s[i] = heap_s[parent]
-        i = parent
-    heap_t[i] = t
-    heap_s[i] = s
-    heap_t[size + 2] = np.inf
-    return size + 1
-
-
-@numba.njit(cache=True)
-def _queue_replace_top(heap_t: np.ndarray, heap_s: np.ndarray, size: int, t: float, s: int) -> None:
-    """Replace the root by (t, s): move the hole down to a leaf along smaller children, then sift up.
-
-    Needs the sentinel heap_t[size + 1] = +inf."""
-    i = 1
-    c = 2
-    while c <= size:
-        c += heap_t[c + 1] < heap_t[c]
-        heap_t[i] = heap_t[c]
-        heap_s[i] = heap_s[c]
-        i = c
-        c = 2 * i
-    while i > 1:
-        parent = i >> 1
-        if heap_t[parent] <= t:
-            break
-        heap_t[i] = heap_t[parent]
-        heap_s[i] = heap_s[parent]
-        i = parent
-    heap_t[i] = t
-    heap_s[i] = s
-
-
-@numba.njit(cache=True)
-def _queue_pop(heap_t: np.ndarray, heap_s: np.ndarray, size: int) -> int:
-    """Remove the root of the split heap; return the new size."""
-    t = heap_t[size]
-    heap_t[size] = np.inf
-    size -= 1
-    if size > 0:
-        _queue_replace_top(heap_t, heap_s, size, t, heap_s[size + 1])
-    return size
-
-
-@numba.njit(cache=True)
+@jit
 def _grow(a: np.ndarray, cap: int) -> np.ndarray:
     out = np.empty(cap, a.dtype)
     out[: a.shape[0]] = a
     return out
 
 
-@numba.njit(cache=True)
+@jit
 def _new_event_log(record: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Empty event log (times, kinds, x-index, y-index); capacity 0 when nothing is recorded."""
     cap = 1024 if record else 0
     return np.empty(cap), np.empty(cap, np.int8), np.empty(cap, np.int64), np.empty(cap, np.int64)
 
 
-@numba.njit(cache=True)
+@jit
 def _log_event(
     log: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int, t: float, kind: int, i: int, j: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -123,12 +72,12 @@ def _log_event(
     return ev_t, ev_kind, ev_i, ev_j
 
 
-@numba.njit(cache=True)
+@jit
 def _position(xt: np.ndarray, code: np.ndarray, s: int, t: float, N: int) -> float:
     return xt[s, POS] + code[s, Q] / N * (t - xt[s, T])
 
 
-@numba.njit(cache=True)
+@jit
 def _closing_rate(left: int, q_left: int, right: int, q_right: int, N: int) -> int:
     """N times the closing speed, (4 d + 2) with d = idx(left) - idx(right), or 0 if no approach.
 
@@ -141,13 +90,13 @@ def _closing_rate(left: int, q_left: int, right: int, q_right: int, N: int) -> i
     return 4 * d + 2
 
 
-@numba.njit(cache=True)
+@jit
 def _meeting_time(gap: float, rate: int, t_now: float, N: int) -> float:
     """Meeting time of an approaching pair at distance ``gap`` (clipped at 0) at time t_now."""
     return t_now + max(gap, 0.0) * N / rate
 
 
-@numba.njit(cache=True)
+@jit
 def _emit(
     k: int,
     t: float,
@@ -169,7 +118,7 @@ def _emit(
             out_vy[k, p - N] = code[s, Q] / N
 
 
-@numba.njit(cache=True)
+@jit(depends_on=(_queue,))
 def run_events(
     N: int,
     particle_at: np.ndarray,
@@ -202,7 +151,7 @@ def run_events(
     for s in range(n2 - 1):
         rate = _closing_rate(code[s, PID], code[s, Q], code[s + 1, PID], code[s + 1, Q], N)
         if rate != 0:
-            size = _queue_push(heap_t, heap_s, size, _meeting_time(xt[s + 1, POS] - xt[s, POS], rate, 0.0, N), s)
+            size = queue_push(heap_t, heap_s, size, _meeting_time(xt[s + 1, POS] - xt[s, POS], rate, 0.0, N), s)
 
     nt = t_out.shape[0]
     out_x = np.empty((nt, N))
@@ -253,19 +202,19 @@ def run_events(
                 rate = _closing_rate(code[s - 1, PID], code[s - 1, Q], b, qb, N)
                 if rate != 0:
                     t_meet = _meeting_time(meet - _position(xt, code, s - 1, t_now, N), rate, t_now, N)
-                    _queue_replace_top(heap_t, heap_s, size, t_meet, s - 1)
+                    queue_replace_top(heap_t, heap_s, size, t_meet, s - 1)
                     root_replaced = True
             if s + 2 < n2:
                 rate = _closing_rate(a, qa, code[s + 2, PID], code[s + 2, Q], N)
                 if rate != 0:
                     t_meet = _meeting_time(_position(xt, code, s + 2, t_now, N) - meet, rate, t_now, N)
                     if root_replaced:
-                        size = _queue_push(heap_t, heap_s, size, t_meet, s + 1)
+                        size = queue_push(heap_t, heap_s, size, t_meet, s + 1)
                     else:
-                        _queue_replace_top(heap_t, heap_s, size, t_meet, s + 1)
+                        queue_replace_top(heap_t, heap_s, size, t_meet, s + 1)
                         root_replaced = True
         if not root_replaced:
-            size = _queue_pop(heap_t, heap_s, size)
+            size = queue_pop(heap_t, heap_s, size)
         if record_events:
             log = _log_event(log, n_cross + n_stick - 1, t_now, kind, ia if a < N else ib, ib if a < N else ia)
     while k < nt:

@@ -47,17 +47,17 @@ bit-identical velocities, in the exact order.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike
 
+from solvers._jit import jit
 from solvers.errors import ParticleInputError
 
 EPS = np.finfo(float).eps
 _SPLIT = 134217729.0  # 2^27 + 1: Dekker's splitter for the error-free product
 
 
-@numba.njit(cache=True)
+@jit
 def _two_sum(a: float, b: float) -> tuple[float, float]:
     """s + e = a + b exactly, s = fl(a + b) (Knuth)."""
     s = a + b
@@ -65,7 +65,7 @@ def _two_sum(a: float, b: float) -> tuple[float, float]:
     return s, (a - (s - bb)) + (b - bb)
 
 
-@numba.njit(cache=True)
+@jit
 def _two_prod(a: float, b: float) -> tuple[float, float]:
     """p + e = a b exactly, p = fl(a b) (Dekker)."""
     p = a * b
@@ -78,7 +78,7 @@ def _two_prod(a: float, b: float) -> tuple[float, float]:
     return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
 
 
-@numba.njit(cache=True)
+@jit
 def _dd_add(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> tuple[float, float]:
     """Double-double a + b, normalised (hi = fl(hi + lo)), to ~eps^2 (|a| + |b|)."""
     s, e = _two_sum(a_hi, b_hi)
@@ -87,14 +87,14 @@ def _dd_add(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> tuple[float, 
     return hi, e - (hi - s)
 
 
-@numba.njit(cache=True)
+@jit
 def _dd_diff(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> float:
     """fl(a - b) of double-doubles: relative error eps/2 plus ~eps^2 (|a| + |b|)."""
     s, e = _two_sum(a_hi, -b_hi)
     return s + (e + (a_lo - b_lo))
 
 
-@numba.njit(cache=True)
+@jit
 def _suffix_sums(w: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Row a = (W, WU) of the last a particles as double-doubles (W_hi, W_lo, WU_hi, WU_lo), a = 0..K:
     W = their mass, WU = sum of w u over them, each exact to ~K eps^2 (W, sum w |u|)."""
@@ -108,7 +108,7 @@ def _suffix_sums(w: np.ndarray, u: np.ndarray) -> np.ndarray:
     return S
 
 
-@numba.njit(cache=True)
+@jit
 def _slope_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: int) -> float:
     """fl(W(S_1) - W(S_2)), exact to eps/2 relative plus ~eps^2 (M_C + N_C)."""
     sx, ex = _two_sum(Sx[a1, 0], -Sx[a2, 0])
@@ -117,7 +117,7 @@ def _slope_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: in
     return s + (e + ex + ey + (Sx[a1, 1] - Sx[a2, 1]) + (Sy[b1, 1] - Sy[b2, 1]))
 
 
-@numba.njit(cache=True)
+@jit
 def _intercept_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: int, tiny: float) -> tuple[float, float]:
     """I_2 - I_1 for the lines of S_1 = (a1, b1) and S_2 = (a2, b2), and a bound on its round-off.
 
@@ -139,10 +139,8 @@ def _intercept_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2
     return t1 + t2 - dUx - dUy, 4.0 * EPS * (abs(t1) + abs(t2) + abs(dUx) + abs(dUy)) + tiny
 
 
-@numba.njit(cache=True)
-def _breakpoint(
-    Sx: np.ndarray, Sy: np.ndarray, Ky: int, l1: int, l2: int, tiny_slope: float, tiny_icept: float
-) -> tuple[float, float]:
+@jit
+def _breakpoint(Sx: np.ndarray, Sy: np.ndarray, Ky: int, l1: int, l2: int, tiny_slope: float, tiny_icept: float) -> tuple[float, float]:
     """Where line l2 (flatter) overtakes line l1: lambda = (I_2 - I_1) / (W_1 - W_2), and a bound on
     its round-off (``_intercept_gap``, ``_slope_gap``)."""
     a1, b1 = divmod(l1, Ky + 1)
@@ -153,9 +151,7 @@ def _breakpoint(
     return lam, 2.0 * (err_I + abs(lam) * tiny_slope) / dS + 2.0 * EPS * abs(lam)
 
 
-
-
-@numba.njit(cache=True)
+@jit
 def solve_cluster(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray, hx: np.ndarray, hy: np.ndarray) -> None:
     """Write the minimiser of Phi (module docstring) into ``hx``, ``hy``; masses must be positive."""
     Kx = wx.shape[0]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from solvers.checks import check_output_times
 from solvers.errors import ParticleInputError
 from solvers.particles._kernels import run_events
 from solvers.particles.general import run_sorted
@@ -77,26 +78,8 @@ def _positions(values: ArrayLike, name: str) -> np.ndarray:
         raise ParticleInputError(f"{name} is empty; pass at least one particle position")
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
-        raise ParticleInputError(
-            f"{name} positions are not finite: {name}[{bad[0]}] = {arr[bad[0]]}; pass finite positions"
-        )
+        raise ParticleInputError(f"{name} positions are not finite: {name}[{bad[0]}] = {arr[bad[0]]}; pass finite positions")
     return arr
-
-
-def _output_times(t_out: ArrayLike) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(t_out, dtype=float))
-    if t.ndim != 1 or t.size == 0:
-        raise ParticleInputError(f"t_out must be a non-empty 1-D array of times, got shape {t.shape}")
-    bad = np.flatnonzero(~np.isfinite(t) | (t < 0))
-    if bad.size:
-        raise ParticleInputError(f"t_out[{bad[0]}] = {t[bad[0]]} is not a finite time >= 0; pass finite non-negative times")
-    down = np.flatnonzero(np.diff(t) < 0)
-    if down.size:
-        k = down[0]
-        raise ParticleInputError(
-            f"t_out is not sorted: t_out[{k}] = {t[k]} > t_out[{k + 1}] = {t[k + 1]}; pass non-decreasing times"
-        )
-    return t
 
 
 def _masses(masses: ArrayLike | None, name: str, count: int) -> np.ndarray:
@@ -172,7 +155,7 @@ def simulate(
     y_in = _positions(y0, "y0")
     m_in = _masses(m, "m", x_in.size)
     n_in = _masses(n, "n", y_in.size)
-    t = _output_times(t_out)
+    t = check_output_times(t_out, ParticleInputError, repeats=True)
     order_x = np.argsort(x_in, kind="stable")
     order_y = np.argsort(y_in, kind="stable")
     x = x_in[order_x]

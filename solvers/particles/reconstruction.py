@@ -24,14 +24,13 @@ the paper's bound with the current span of the species. The span of one species 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike
 
+from solvers.checks import check_number
 from solvers.errors import ParticleInputError
 
-__all__ = ["reconstruct", "lm_norm_power", "sup_norm", "w1_to_empirical"]
+__all__ = ["lm_norm_power", "reconstruct", "sup_norm", "w1_to_empirical"]
 
 
 def _positions(x: ArrayLike) -> np.ndarray:
@@ -50,9 +49,7 @@ def _positions(x: ArrayLike) -> np.ndarray:
 
 
 def _mass(M: float) -> float:
-    if isinstance(M, bool) or not isinstance(M, (int, float, np.integer, np.floating)) or not (math.isfinite(M) and M > 0):
-        raise ParticleInputError(f"total mass M must be a positive finite number, got {M!r}; pass e.g. M=1.0")
-    return float(M)
+    return check_number(M, "total mass M", ParticleInputError, "pass e.g. M=1.0", positive=True)
 
 
 def _densities(x: np.ndarray, M: float) -> tuple[np.ndarray, np.ndarray]:
@@ -74,8 +71,7 @@ def reconstruct(x: ArrayLike, M: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
 def lm_norm_power(x: ArrayLike, m: float, M: float = 1.0) -> np.ndarray:
     """``||rho~||_m^m = sum_i (M / (N - 1))^m h_i^(1 - m)`` exactly, for finite ``m >= 1``; inf if a
     cell of zero width has ``m > 1`` (or if the power overflows). Returns a scalar or one value per row."""
-    if isinstance(m, bool) or not isinstance(m, (int, float, np.integer, np.floating)) or not (math.isfinite(m) and m >= 1):
-        raise ParticleInputError(f"m must be a finite number >= 1, got {m!r}; use sup_norm for m = inf")
+    check_number(m, "m", ParticleInputError, "use sup_norm for m = inf", minimum=1)
     arr = _positions(x)
     mass = _mass(M)
     if m == 1:

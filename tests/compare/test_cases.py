@@ -144,7 +144,7 @@ def test_mass_ratio_case_has_unequal_masses_and_counts() -> None:
     np.testing.assert_array_equal(n, np.full(200, 0.8 / 200))
     # an N override scales N_eta with it
     assert [a.size for a in initial_state(case, 30, "mid")] == [30, 20, 30, 20]
-    with pytest.raises(CaseError, match="use compare.cases.initial_state"):
+    with pytest.raises(CaseError, match=r"use compare\.cases\.initial_state"):
         initial_particles(case)
 
 
@@ -190,10 +190,10 @@ def test_study_and_sweep_refuse_unequal_masses() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("T = 1\n" + RHO.replace('kind', 'mass = -1.0\nkind') + ETA, "rho0.mass must be a positive finite number"),
-        ("T = 1\n" + RHO + ETA.replace('kind', 'mass = "2"\nkind'), "eta0.mass must be a positive finite number"),
-        ("T = 1\n" + RHO.replace('kind', 'mass = inf\nkind') + ETA, "rho0.mass must be a positive finite number"),
-        ("T = 1\n" + RHO.replace('kind', 'mas = 2.0\nkind') + ETA, "did you mean 'mass'"),
+        ("T = 1\n" + RHO.replace("kind", "mass = -1.0\nkind") + ETA, "rho0.mass must be a positive finite number"),
+        ("T = 1\n" + RHO + ETA.replace("kind", 'mass = "2"\nkind'), "eta0.mass must be a positive finite number"),
+        ("T = 1\n" + RHO.replace("kind", "mass = inf\nkind") + ETA, "rho0.mass must be a positive finite number"),
+        ("T = 1\n" + RHO.replace("kind", "mas = 2.0\nkind") + ETA, "did you mean 'mass'"),
         ('T = 1\natomisation = "grd"\n' + RHO + ETA, "did you mean 'grid'"),
         ("T = 1\nN_eta = 0\n" + RHO + ETA, "N_eta must be a positive integer"),
         ("T = 1\nN_et = 3\n" + RHO + ETA, "did you mean 'N_eta'"),

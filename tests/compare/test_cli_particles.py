@@ -60,7 +60,9 @@ def test_unknown_case_exits_2_with_one_line_and_no_file(tmp_path: Path) -> None:
         (["cluster", "--N", "10", "--out", "run.nc"], "error: case cluster has 6 explicit particles"),
     ],
 )
-def test_bad_runs_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_runs_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], fragment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["particles", *args]) == 2
     err = capsys.readouterr().err

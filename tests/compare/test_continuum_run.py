@@ -127,7 +127,7 @@ def mass_ratio_runs() -> dict[tuple[str, int], xr.Dataset]:
 def test_unequal_masses_are_run_with_the_case_masses(mass_ratio_runs: dict[tuple[str, int], xr.Dataset]) -> None:
     """M_rho = 1.2, M_eta = 0.8 stay exact; the grid is the initial hull widened by |dM| T = 0.4 per side;
     the energy of the fv state is the energy (4) of its cell averages with unequal masses."""
-    for (scheme, cells), ds in mass_ratio_runs.items():
+    for (scheme, _cells), ds in mass_ratio_runs.items():
         np.testing.assert_allclose(ds.mass_rho.values, 1.2, rtol=1e-14)
         np.testing.assert_allclose(ds.mass_eta.values, 0.8, rtol=1e-14)
         edges = ds.x_edge.values
@@ -145,8 +145,12 @@ def test_unequal_masses_fv2_and_lagrangian_agree_after_contact(mass_ratio_runs: 
     for cells in (200, 400):
         fv2, lag = mass_ratio_runs[("fv2", cells)], mass_ratio_runs[("lagrangian", cells)]
         edges = fv2.x_edge.values
-        gaps.append(max(
-            wasserstein(PiecewiseConstant.from_averages(edges, fv2[sp].values[-1]), PiecewiseConstant.from_averages(edges, lag[sp].values[-1]))
-            for sp in ("rho", "eta")
-        ))
+        gaps.append(
+            max(
+                wasserstein(
+                    PiecewiseConstant.from_averages(edges, fv2[sp].values[-1]), PiecewiseConstant.from_averages(edges, lag[sp].values[-1])
+                )
+                for sp in ("rho", "eta")
+            )
+        )
     assert gaps[0] < 1e-4 and gaps[1] < 0.5 * gaps[0]

@@ -19,7 +19,11 @@ def sample_dataset() -> xr.Dataset:
     return xr.Dataset(
         data_vars={
             "x": (("t", "i"), rng.normal(size=(3, 5)), {"units": "1", "long_name": "positions"}),
-            "kind": (("event",), np.array([0, 1, 0, 0], dtype=np.int8), {"flag_values": np.array([0, 1], dtype=np.int8), "flag_meanings": "cross stick"}),
+            "kind": (
+                ("event",),
+                np.array([0, 1, 0, 0], dtype=np.int8),
+                {"flag_values": np.array([0, 1], dtype=np.int8), "flag_meanings": "cross stick"},
+            ),
             "label": (("event",), np.array(["cross", "stick", "cross", "cross"]), {"long_name": "event label"}),
             "index": (("event",), np.array([1, 5, 2, 3], dtype=np.int64)),
             "nan_too": (("t",), np.array([1.0, np.nan, -0.0])),
@@ -98,7 +102,17 @@ def test_read_missing_file_is_an_input_error(tmp_path: Path) -> None:
 
 def test_provenance_attributes_are_flat_strings() -> None:
     attrs = provenance_attrs()
-    for key in ("python_version", "numpy_version", "scipy_version", "xarray_version", "numba_version", "h5netcdf_version", "particle_limit_version", "platform", "created_utc"):
+    for key in (
+        "python_version",
+        "numpy_version",
+        "scipy_version",
+        "xarray_version",
+        "numba_version",
+        "h5netcdf_version",
+        "particle_limit_version",
+        "platform",
+        "created_utc",
+    ):
         assert isinstance(attrs[key], str) and attrs[key]
     assert attrs["numpy_version"] == np.__version__
     assert datetime.fromisoformat(attrs["created_utc"]).utcoffset().total_seconds() == 0

@@ -31,9 +31,18 @@ def test_schema_and_metadata(overlap: xr.Dataset) -> None:
     np.testing.assert_array_equal(ds.t.values, np.arange(11) * 1.0 / 10)
     np.testing.assert_array_equal(ds.i.values, np.arange(1, 31))
     for name, dims in {
-        "x": ("t", "i"), "y": ("t", "j"), "vx": ("t", "i"), "vy": ("t", "j"), "m": ("i",), "n": ("j",),
-        "energy": ("t",), "dissipation": ("t",), "event_t": ("event",), "event_kind": ("event",),
-        "event_i": ("event",), "event_j": ("event",),
+        "x": ("t", "i"),
+        "y": ("t", "j"),
+        "vx": ("t", "i"),
+        "vy": ("t", "j"),
+        "m": ("i",),
+        "n": ("j",),
+        "energy": ("t",),
+        "dissipation": ("t",),
+        "event_t": ("event",),
+        "event_kind": ("event",),
+        "event_i": ("event",),
+        "event_j": ("event",),
     }.items():
         assert ds[name].dims == dims
     for name in list(ds.variables):
@@ -140,9 +149,7 @@ def test_explicit_particle_case_rejects_an_N_override() -> None:
 def test_summary_line(overlap: xr.Dataset) -> None:
     line = summary_line(overlap, wall_time=0.0512, out="run.nc")
     a = overlap.attrs
-    assert line == (
-        f"overlap N=30: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks) to T=1 in 0.05 s -> run.nc"
-    )
+    assert line == (f"overlap N=30: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks) to T=1 in 0.05 s -> run.nc")
     assert re.fullmatch(r"overlap N=30: \d+ events \(\d+ crossings, \d+ sticks\) to T=1 in 0\.05 s -> run\.nc", line)
 
 
@@ -200,7 +207,11 @@ def test_mass_ratio_command_line_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "mass_ratio.nc"
     result = subprocess.run(
         [sys.executable, "-m", "compare", "particles", "mass_ratio", "--N", "30", "--T", "0.5", "--nt", "5", "--out", str(out)],
-        cwd=tmp_path, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     pattern = rf"mass_ratio N=30/20: \d+ events \(\d+ crossings, \d+ sticks, \d+ merges\) to T=0.5 in \d+\.\d\d s -> {re.escape(str(out))}"

@@ -40,9 +40,7 @@ def test_event_markers_are_the_meeting_points(run: xr.Dataset) -> None:
     event_t = run["event_t"].values
     assert event_t.size > 0
     from_x = _event_positions(run, event_t)
-    swapped = run.rename({"x": "x_tmp", "y": "x", "event_i": "i_tmp", "event_j": "event_i"}).rename(
-        {"x_tmp": "y", "i_tmp": "event_j"}
-    )
+    swapped = run.rename({"x": "x_tmp", "y": "x", "event_i": "i_tmp", "event_j": "event_i"}).rename({"x_tmp": "y", "i_tmp": "event_j"})
     from_y = _event_positions(swapped, event_t)
     np.testing.assert_allclose(from_x, from_y, atol=2e-3)
     assert np.median(np.abs(from_x - from_y)) < 1e-12

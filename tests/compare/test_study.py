@@ -82,12 +82,8 @@ def test_exact_reference_energy_and_dissipation(separated: xr.Dataset) -> None:
 
 def test_sup_errors_are_maxima_over_time_and_species(separated: xr.Dataset) -> None:
     for name in ("w1_emp", "w2_rec", "l1_rec"):
-        np.testing.assert_array_equal(
-            separated["sup_err"].sel(metric=name).values, separated[name].max(("species", "t")).values
-        )
-    np.testing.assert_array_equal(
-        separated["sup_err"].sel(metric="weak_residual").values, separated["weak_residual"].max("t").values
-    )
+        np.testing.assert_array_equal(separated["sup_err"].sel(metric=name).values, separated[name].max(("species", "t")).values)
+    np.testing.assert_array_equal(separated["sup_err"].sel(metric="weak_residual").values, separated["weak_residual"].max("t").values)
 
 
 def test_orders_are_the_fits_of_the_sup_errors(overlap: xr.Dataset) -> None:

@@ -57,8 +57,7 @@ def _content(ds: xr.Dataset) -> dict[str, object]:
     if "config" in attrs:
         attrs["config"] = _stable(json.loads(attrs["config"]))
     variables = {
-        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), var.attrs)
-        for name, var in ds.variables.items()
+        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), var.attrs) for name, var in ds.variables.items()
     }
     return {"attrs": attrs, "variables": variables}
 
@@ -193,7 +192,10 @@ def test_sigint_stops_the_cli_with_130_and_the_sweep_resumes(tmp_path: Path, bas
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "compare", "sweep", str(spec), "--out", str(out), "--workers", "1"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     _wait_for_runs(out / "runs", process, 1)
     process.send_signal(signal.SIGINT)
@@ -215,8 +217,9 @@ def test_sigkill_at_any_moment_loses_no_completed_run(tmp_path: Path, baseline: 
         "with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as c:\n"
         "    run_sweep(sys.argv[1], sys.argv[2], client=c, stream=None)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", script, str(spec), str(out)], cwd=REPO, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(spec), str(out)], cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     _wait_for_runs(out / "runs", process, 2)
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)

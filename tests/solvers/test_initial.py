@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -193,7 +194,9 @@ def test_atomisation_cells_have_equal_mass(density: Density) -> None:
     np.testing.assert_allclose(density.cdf(mid), (np.arange(1, N + 1) - 0.5) / N, atol=1e-14)
 
 
-@pytest.mark.parametrize(("N", "placement", "fragment"), [(0, "right", "positive integer"), (2.5, "right", "positive integer"), (3, "left", "unknown placement")])
+@pytest.mark.parametrize(
+    ("N", "placement", "fragment"), [(0, "right", "positive integer"), (2.5, "right", "positive integer"), (3, "left", "unknown placement")]
+)
 def test_atomise_rejects_bad_arguments(N: Any, placement: Any, fragment: str) -> None:
     with pytest.raises(DensityError, match=fragment):
         atomise(density_from_spec(SPECS["bump"]), N, placement)
@@ -208,7 +211,14 @@ def test_cell_averages_are_exact(density: Density) -> None:
     edges = np.linspace(density.support[0] - 0.3, density.support[1] + 0.2, 37)
     averages = cell_averages(density, edges)
     assert np.sum(averages * np.diff(edges)) == pytest.approx(1.0, abs=1e-15)
-    exact = np.array([gauss_integral(density.pdf, np.unique(np.concatenate(([a, b], density.breakpoints[(density.breakpoints > a) & (density.breakpoints < b)])))).sum() for a, b in zip(edges[:-1], edges[1:])])
+    exact = np.array(
+        [
+            gauss_integral(
+                density.pdf, np.unique(np.concatenate(([a, b], density.breakpoints[(density.breakpoints > a) & (density.breakpoints < b)])))
+            ).sum()
+            for a, b in itertools.pairwise(edges)
+        ]
+    )
     # differences of F carry its round-off, a few ulps of 1
     np.testing.assert_allclose(averages * np.diff(edges), exact, rtol=1e-12, atol=1e-15)
     with pytest.raises(DensityError, match="strictly increasing"):
@@ -240,6 +250,7 @@ def test_w1_of_the_atomisations() -> None:
 # Quantiles against a high-precision reference
 # ---------------------------------------------------------------------------------------------
 
+
 def decimal_bump_cdf(x: Decimal, center: float, radius: float) -> Decimal:
     """``I_t(4, 4)`` of the bump in 100-digit decimal arithmetic."""
     with localcontext() as context:
@@ -259,8 +270,16 @@ def decimal_bisection(F: Any, s: float, lo: float, hi: float) -> float:
     return float(b)
 
 
-TAIL_LEVELS = np.concatenate((np.linspace(0.0, 1.0, 101), np.logspace(-15, -2, 14), 1.0 - np.logspace(-15, -2, 14), 1.0 - np.arange(5) / 10**5))
-TWO_BUMPS = {"kind": "sum", "parts": [{"kind": "bump", "center": -0.2, "radius": 0.5, "weight": 2.0}, {"kind": "bump", "center": 0.4, "radius": 0.3, "weight": 1.0}]}
+TAIL_LEVELS = np.concatenate(
+    (np.linspace(0.0, 1.0, 101), np.logspace(-15, -2, 14), 1.0 - np.logspace(-15, -2, 14), 1.0 - np.arange(5) / 10**5)
+)
+TWO_BUMPS = {
+    "kind": "sum",
+    "parts": [
+        {"kind": "bump", "center": -0.2, "radius": 0.5, "weight": 2.0},
+        {"kind": "bump", "center": 0.4, "radius": 0.3, "weight": 1.0},
+    ],
+}
 
 
 @pytest.mark.parametrize("spec", [SPECS["bump"], TWO_BUMPS])
@@ -323,7 +342,15 @@ def test_quantile_of_the_cdf_is_the_identity(density: Density) -> None:
 def test_quantile_at_a_gap_of_a_sum() -> None:
     """Uniform mass 1/4 on [-2, -1], bump mass 3/4 on [1, 2]: Q(1/4) = -1 (left end of the gap),
     just above 1/4 the bump's left tail."""
-    d = density_from_spec({"kind": "sum", "parts": [{"kind": "uniform", "a": -2.0, "b": -1.0, "weight": 1.0}, {"kind": "bump", "center": 1.5, "radius": 0.5, "weight": 3.0}]})
+    d = density_from_spec(
+        {
+            "kind": "sum",
+            "parts": [
+                {"kind": "uniform", "a": -2.0, "b": -1.0, "weight": 1.0},
+                {"kind": "bump", "center": 1.5, "radius": 0.5, "weight": 3.0},
+            ],
+        }
+    )
     assert d.quantile(0.25) == -1.0
     # one ulp above 1/4: exactly 1 + t with 3/4 35 t^4 = ulp, t = 3.8e-5; F near there is 1/4 + 3/4 I_t(4, 4)
     # rounded to an ulp of 1/4, which pins x down only to within about 1e-5

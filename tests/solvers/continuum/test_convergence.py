@@ -53,11 +53,9 @@ def test_order_against_the_exact_separated_solution(scheme: str, band: tuple[flo
     exact = SeparatedSolution(case.rho0, case.eta0)
     assert T < exact.contact_time
     reference = (Continuous.from_density(exact.rho(T)), Continuous.from_density(exact.eta(T)))
-    errors = [
-        _w1(_lagrangian(case, n, T) if scheme == "lagrangian" else _fv(case, n, scheme, T), reference) for n in LEVELS
-    ]
+    errors = [_w1(_lagrangian(case, n, T) if scheme == "lagrangian" else _fv(case, n, scheme, T), reference) for n in LEVELS]
     rate = _rate(errors)
-    print(f"\n{scheme} W1 errors {['%.3e' % e for e in errors]} observed order {rate:.3f}")
+    print(f"\n{scheme} W1 errors {[f'{e:.3e}' for e in errors]} observed order {rate:.3f}")
     assert band[0] < rate < band[1]
     assert errors[-1] < finest
 
@@ -71,8 +69,8 @@ def test_schemes_agree_after_contact() -> None:
     gaps = [_w1(_fv(case, n, "fv2", T), lag[n]) for n in LEVELS]
     fv1 = [_w1(_fv(case, n, "fv1", T), lag[LEVELS[-1]]) for n in LEVELS]
     rate_gap, rate_fv1 = _rate(gaps), _rate(fv1)
-    print(f"\nW1(fv2, lagrangian) {['%.3e' % e for e in gaps]} order {rate_gap:.3f}")
-    print(f"W1(fv1, lagrangian finest) {['%.3e' % e for e in fv1]} order {rate_fv1:.3f}")
+    print(f"\nW1(fv2, lagrangian) {[f'{e:.3e}' for e in gaps]} order {rate_gap:.3f}")
+    print(f"W1(fv1, lagrangian finest) {[f'{e:.3e}' for e in fv1]} order {rate_fv1:.3f}")
     assert np.all(np.diff(gaps) < 0.0)
     assert 1.1 < rate_gap < 1.8 and gaps[-1] < 2e-5
     assert 0.9 < rate_fv1 < 1.1 and fv1[-1] < 6e-4

@@ -154,3 +154,22 @@ def test_cdf_matches_a_high_precision_solution() -> None:
     np.testing.assert_allclose(marginal.cdf(x), reference, rtol=0, atol=1e-15)
     s = np.linspace(0.0, 1.0, 1001)
     np.testing.assert_allclose(marginal.cdf(marginal.quantile(s)), s, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("specs", [BUMPS, TWO_BUMPS_AROUND], ids=["bumps", "gapped"])
+def test_energy_and_dissipation_against_quadrature_of_the_marginals(specs: tuple[dict, dict]) -> None:
+    """``SeparatedSolution.energy(t) = E(0) - D t`` and the closed-form D agree with adaptive quadrature
+    of ``integral (F_rho - F_eta)^2`` and of ``integral rho v^2`` on the marginals at time t."""
+    from compare.metrics import energy
+
+    sol = _solution(specs)
+    for t in np.linspace(0.0, min(sol.contact_time, 0.3), 4):
+        rho, eta = sol.rho(t), sol.eta(t)
+        assert sol.energy(t) == pytest.approx(energy(Continuous.from_density(rho), Continuous.from_density(eta)), rel=1e-13)
+        dissipation = 0.0
+        for marginal, other in ((rho, eta), (eta, rho)):
+            s = np.linspace(0.0, 1.0, 200_001)[1:-1]
+            x = marginal.quantile(s)
+            v = 2.0 * s - 2.0 * np.asarray(other.cdf(x))
+            dissipation += float(np.mean(v**2))
+        assert sol.dissipation == pytest.approx(dissipation, rel=1e-5)

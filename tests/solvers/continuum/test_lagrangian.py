@@ -14,7 +14,6 @@ from solvers.continuum.lagrangian import (
     lagrangian_energy_and_dissipation,
     pseudo_inverse_grid,
     solve_lagrangian,
-    support_components,
 )
 from solvers.errors import SchemeError
 from solvers.initial import cell_averages, density_from_spec
@@ -32,7 +31,7 @@ OVERLAP = ({"kind": "uniform", "a": -1.0, "b": 0.5}, {"kind": "uniform", "a": -0
 
 def test_grid_lies_on_the_cdf_graph_with_a_double_node_at_the_gap() -> None:
     density = density_from_spec(GAPPED)
-    np.testing.assert_array_equal(support_components(density), [[-2.0, -1.0], [1.0, 2.0]])
+    np.testing.assert_array_equal(density.components, [[-2.0, -1.0], [1.0, 2.0]])
     n = 200
     s, X = pseudo_inverse_grid(density, n)
     assert s[0] == 0.0 and s[-1] == 1.0
@@ -122,7 +121,10 @@ def test_unequal_masses_are_exact_before_contact() -> None:
     s, X, sigma, Y, _ = solve_lagrangian(rho0, eta0, 64, t, mass_rho=1.3, mass_eta=0.6)
     assert s[-1] == 1.3 and sigma[-1] == 0.6
     for k, tk in enumerate(t):
-        exact_moves = (solution.rho(tk).quantile(s) - solution.rho(0.0).quantile(s), solution.eta(tk).quantile(sigma) - solution.eta(0.0).quantile(sigma))
+        exact_moves = (
+            solution.rho(tk).quantile(s) - solution.rho(0.0).quantile(s),
+            solution.eta(tk).quantile(sigma) - solution.eta(0.0).quantile(sigma),
+        )
         np.testing.assert_allclose(X[k] - X[0], exact_moves[0], rtol=0, atol=1e-14)
         np.testing.assert_allclose(Y[k] - Y[0], exact_moves[1], rtol=0, atol=1e-14)
     with pytest.raises(SchemeError, match="mass_eta"):

@@ -41,7 +41,7 @@ def _cluster_velocities(x: list[Fraction], y: list[Fraction]) -> tuple[list, lis
     vy: list = [None] * (N + 1)
     sx = [False] * (N + 1)
     sy = [False] * (N + 1)
-    for species, pos, other, v, stuck in ((0, x, y, vx, sx), (1, y, x, vy, sy)):
+    for _species, pos, other, v, stuck in ((0, x, y, vx, sx), (1, y, x, vy, sy)):
         for i in range(1, N + 1):
             lam = pos[i]
             same = [k for k in range(1, N + 1) if pos[k] == lam]
@@ -78,14 +78,10 @@ def _velocities(x: list[Fraction], y: list[Fraction], sx: list[bool], sy: list[b
     vy: list = [Fraction(0)] * (N + 1)
     for i in range(1, N + 1):
         if not sx[i]:
-            vx[i] = Fraction(
-                sum(_sign(x[i] - x[k]) for k in range(1, N + 1)) - sum(cross_sign(i, j) for j in range(1, N + 1)), N
-            )
+            vx[i] = Fraction(sum(_sign(x[i] - x[k]) for k in range(1, N + 1)) - sum(cross_sign(i, j) for j in range(1, N + 1)), N)
     for j in range(1, N + 1):
         if not sy[j]:
-            vy[j] = Fraction(
-                sum(_sign(y[j] - y[l]) for l in range(1, N + 1)) + sum(cross_sign(i, j) for i in range(1, N + 1)), N
-            )
+            vy[j] = Fraction(sum(_sign(y[j] - y[l]) for l in range(1, N + 1)) + sum(cross_sign(i, j) for i in range(1, N + 1)), N)
     return vx, vy
 
 

@@ -64,15 +64,13 @@ def implicit_euler(
             break
         z_prev = z.copy()
 
-        def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
+        def objective(v: np.ndarray, z_prev: np.ndarray = z_prev) -> tuple[float, np.ndarray]:
             dz = v[: Nx + Ny] - z_prev
             grad = linear.copy()
             grad[: Nx + Ny] += weight * dz / tau
             return float(np.sum(weight * dz**2) / (2 * tau) + linear @ v), grad
 
-        result = minimize(
-            objective, v, jac=True, method="SLSQP", constraints=constraints, options={"ftol": 1e-15, "maxiter": 500}
-        )
+        result = minimize(objective, v, jac=True, method="SLSQP", constraints=constraints, options={"ftol": 1e-15, "maxiter": 500})
         v = result.x
         z = v[: Nx + Ny]
     return out[:, :Nx], out[:, Nx:]

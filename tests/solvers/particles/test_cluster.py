@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -17,9 +18,7 @@ from solvers.particles.cluster import cluster_velocities
 def objective(hx: np.ndarray, hy: np.ndarray, wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray) -> float:
     """Phi(h) = sum w (h - u)^2 / 2 + sum m n |h_x - h_y|."""
     return float(
-        0.5 * np.sum(wx * (hx - ux) ** 2)
-        + 0.5 * np.sum(wy * (hy - uy) ** 2)
-        + np.sum(np.outer(wx, wy) * np.abs(hx[:, None] - hy[None, :]))
+        0.5 * np.sum(wx * (hx - ux) ** 2) + 0.5 * np.sum(wy * (hy - uy) ** 2) + np.sum(np.outer(wx, wy) * np.abs(hx[:, None] - hy[None, :]))
     )
 
 
@@ -41,7 +40,12 @@ def exact_velocities(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndar
     def line(a: int, b: int) -> tuple[Fraction, Fraction, int, int]:
         inside = [p >= Kx - a for p in range(Kx)] + [q >= Ky - b for q in range(Ky)]
         cut = sum((w[p] * w[Kx + q] for p in range(Kx) for q in range(Ky) if inside[p] != inside[Kx + q]), Fraction(0))
-        return sum((w[p] for p in range(Kx + Ky) if inside[p]), Fraction(0)), cut - sum((w[p] * u[p] for p in range(Kx + Ky) if inside[p]), Fraction(0)), a, b
+        return (
+            sum((w[p] for p in range(Kx + Ky) if inside[p]), Fraction(0)),
+            cut - sum((w[p] * u[p] for p in range(Kx + Ky) if inside[p]), Fraction(0)),
+            a,
+            b,
+        )
 
     hull: list[tuple[Fraction, Fraction, int, int]] = []
     for s, c, a, b in sorted((line(a, b) for a in range(Kx + 1) for b in range(Ky + 1)), key=lambda t: (-t[0], t[1])):
@@ -51,7 +55,7 @@ def exact_velocities(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndar
             hull.pop()
         hull.append((s, c, a, b))
     h: list[Fraction] = [Fraction(0)] * (Kx + Ky)
-    for (s1, c1, a1, b1), (s2, c2, a2, b2) in zip(hull, hull[1:]):
+    for (s1, c1, a1, b1), (s2, c2, a2, b2) in itertools.pairwise(hull):
         for p in [*range(Kx - a1, Kx - a2), *range(Kx + Ky - b1, Kx + Ky - b2)]:
             h[p] = (c2 - c1) / (s1 - s2)
     return h
@@ -65,7 +69,10 @@ def clusters(draw: st.DrawFn, max_size: int = 5) -> tuple[np.ndarray, ...]:
     Ky = draw(st.integers(0 if Kx else 1, max_size))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     coarse = draw(st.booleans())
-    wx, wy = rng.integers(1, 4, Kx) / 4 if coarse else rng.random(Kx) + 0.05, rng.integers(1, 4, Ky) / 4 if coarse else rng.random(Ky) + 0.05
+    wx, wy = (
+        rng.integers(1, 4, Kx) / 4 if coarse else rng.random(Kx) + 0.05,
+        rng.integers(1, 4, Ky) / 4 if coarse else rng.random(Ky) + 0.05,
+    )
     ux = np.sort(rng.integers(-4, 5, Kx) / 2 if coarse else rng.normal(size=Kx))
     uy = np.sort(rng.integers(-4, 5, Ky) / 2 if coarse else rng.normal(size=Ky))
     return wx, ux, wy, uy
@@ -107,7 +114,9 @@ def test_agrees_with_a_general_purpose_qp_solver(cluster: tuple[np.ndarray, ...]
         {"type": "ineq", "fun": lambda v: np.concatenate([np.diff(v[:Kx]), np.diff(v[Kx : Kx + Ky])])},
     ]
     start = np.concatenate([ux, uy, np.abs(ux[i_of] - uy[j_of])])
-    result = minimize(phi, start, method="SLSQP", constraints=[c for c in cons if c["fun"](start).size], options={"ftol": 1e-14, "maxiter": 1000})
+    result = minimize(
+        phi, start, method="SLSQP", constraints=[c for c in cons if c["fun"](start).size], options={"ftol": 1e-14, "maxiter": 1000}
+    )
     assert objective(hx, hy, wx, ux, wy, uy) <= result.fun + 1e-12
     np.testing.assert_allclose(np.concatenate([hx, hy]), result.x[: Kx + Ky], atol=1e-5)
 
