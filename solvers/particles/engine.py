@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from solvers.checks import check_output_times
 from solvers.errors import ParticleInputError
 from solvers.particles._kernels import run_events
+from solvers.particles.events import EventLog
 from solvers.particles.general import run_sorted
 
 
@@ -170,9 +171,9 @@ def simulate(
         m_out, n_out = np.full(N, 1.0 / N), np.full(N, 1.0 / N)
     else:
         m_out, n_out = m_in[order_x], n_in[order_y]
-        (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, n_merge, t_last) = run_sorted(
-            x, y, m_out, n_out, t, record_events, run_to_final
-        )
+        log = EventLog("keep" if record_events else "none")
+        out_x, out_y, out_vx, out_vy, n_cross, n_stick, n_merge, t_last = run_sorted(x, y, m_out, n_out, t, log, run_to_final)
+        ev_t, ev_kind, ev_i, ev_j = log.events()
     return ParticleRun(
         t=t,
         x=out_x,

@@ -24,8 +24,9 @@ from typing import NamedTuple
 import numpy as np
 
 from solvers.particles._general_kernels import KIND_MERGE, run_general
+from solvers.particles.events import EventLog, Progress
 
-__all__ = ["KIND_MERGE", "MASS_RTOL", "POSITION_RTOL", "GeneralEvents", "run_sorted"]
+__all__ = ["KIND_MERGE", "MASS_RTOL", "POSITION_RTOL", "GeneralResult", "run_sorted"]
 
 POSITION_RTOL = 1e-12
 """Blocks closer than POSITION_RTOL * max|z0| at a meeting join its cluster (a round-off allowance;
@@ -38,17 +39,13 @@ velocities are exact up to a relative MASS_RTOL * (M + N) / imbalance, and block
 approach faster than that round-off: late approach speeds are genuinely ~1e-12 and slower."""
 
 
-class GeneralEvents(NamedTuple):
-    """Raw output of the compiled core (see ``run_general``)."""
+class GeneralResult(NamedTuple):
+    """Output of ``run_sorted``: samples at the output times, event counts and the last event's time."""
 
     x: np.ndarray
     y: np.ndarray
     vx: np.ndarray
     vy: np.ndarray
-    event_t: np.ndarray
-    event_kind: np.ndarray
-    event_i: np.ndarray
-    event_j: np.ndarray
     n_cross: int
     n_stick: int
     n_merge: int
@@ -61,14 +58,27 @@ def run_sorted(
     m: np.ndarray,
     n: np.ndarray,
     t_out: np.ndarray,
-    record_events: bool,
+    log: EventLog,
     run_to_final: bool,
-) -> GeneralEvents:
-    """Exact solution for sorted, validated positions ``x``, ``y`` with positive masses ``m``, ``n``."""
+    progress: Progress | None = None,
+) -> GeneralResult:
+    """Exact solution for sorted, validated positions ``x``, ``y`` with positive masses ``m``, ``n``;
+    the events go to ``log`` (``solvers.particles.events``)."""
     z0 = np.concatenate([x, y])
     particle_at = np.argsort(z0, kind="stable").astype(np.int64)  # ties: x before y, by index
     w = np.concatenate([m, n])
     tol_pos = POSITION_RTOL * float(np.max(np.abs(z0)))
     tol_mass = MASS_RTOL * float(np.sum(w))
-    out = run_general(x.size, w, particle_at, z0[particle_at], t_out, tol_pos, tol_mass, record_events, run_to_final)
-    return GeneralEvents(*out[:8], int(out[8]), int(out[9]), int(out[10]), float(out[11]))
+    out = run_general(x.size, w, particle_at, z0[particle_at], t_out, tol_pos, tol_mass, log.recording, run_to_final)
+    n_events = int(out[8]) + int(out[9]) + int(out[10])
+    if log.recording:
+        # the kernel is not resumable yet: it returns the whole log, handed on chunk by chunk
+        capacity = log.buffers.t.size
+        for start in range(0, n_events, capacity):
+            rows = min(capacity, n_events - start)
+            for buffer, values in zip(log.buffers, out[4:8], strict=True):
+                buffer[:rows] = values[start : start + rows]
+            log.flush(rows)
+    if progress is not None:
+        progress(n_events, float(out[11]))
+    return GeneralResult(*out[:4], int(out[8]), int(out[9]), int(out[10]), float(out[11]))
