@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from compare.cases import load_case
-from compare.measures import Continuous, PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Continuous, Histogram
+from compare.runs.cases import load_case
 from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import solve_lagrangian
@@ -96,15 +96,15 @@ def bench_time_to_accuracy(max_cells: int) -> None:
             if scheme == "lagrangian":
                 s, X, sigma, Y, _ = solve_lagrangian(case.rho0, case.eta0, cells, np.array([0.0, T]))
                 wall = time.perf_counter() - start
-                measures = (PiecewiseConstant(X[-1], np.diff(s)), PiecewiseConstant(Y[-1], np.diff(sigma)))
+                measures = (Histogram(X[-1], np.diff(s)), Histogram(Y[-1], np.diff(sigma)))
             else:
                 edges = np.linspace(a, b, cells + 1)
                 rho0, eta0 = cell_averages(case.rho0, edges), cell_averages(case.eta0, edges)
                 rho, eta, _ = solve_fv(rho0, eta0, (b - a) / cells, np.array([0.0, T]), scheme=scheme)
                 wall = time.perf_counter() - start
                 measures = (
-                    PiecewiseConstant.from_averages(edges, rho[-1]),
-                    PiecewiseConstant.from_averages(edges, eta[-1]),
+                    Histogram.from_averages(edges, rho[-1]),
+                    Histogram.from_averages(edges, eta[-1]),
                 )
             error = wasserstein(measures[0], reference[0]) + wasserstein(measures[1], reference[1])
             if error < TARGET_W1:

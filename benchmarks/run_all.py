@@ -8,7 +8,7 @@ targets of ``bench_continuum.TARGETS``; none is set for the engine).
    x_i = i/N, y_j = 1/2 + j/N (``bench_particles``).
 2. Finite volumes: fv1 cell updates per second against the same scheme in vectorised numpy, and
    fv2 against fv1 (``bench_continuum``), case overlap.
-3. A sweep (``compare.sweep``) on a local cluster of 2 worker processes against 1 (wall time of the
+3. A sweep (``compare.studies.sweep``) on a local cluster of 2 worker processes against 1 (wall time of the
    runs, cluster start-up included, combination excluded).
 """
 
@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT.parent), str(ROOT)]  # run from a checkout without inst
 import bench_continuum  # noqa: E402
 import bench_particles  # noqa: E402
 
-from compare.sweep import execute, expand_jobs, load_spec  # noqa: E402
+from compare.studies.sweep import execute, expand_jobs, load_spec  # noqa: E402
 from solvers.continuum.fv import solve_fv  # noqa: E402
 
 SWEEP_SPEC = """\

@@ -38,8 +38,8 @@ def _positive_float(text: str) -> float:
 
 
 def _cmd_particles(args: argparse.Namespace) -> int:
-    from compare.io import write_dataset
-    from compare.particle_run import run_particles, summary_line
+    from compare.runs.io import write_dataset
+    from compare.runs.particle_run import run_particles, summary_line
 
     start = time.perf_counter()
     ds = run_particles(args.case, N=args.N, T=args.T, nt=args.nt, placement=args.placement)
@@ -49,8 +49,8 @@ def _cmd_particles(args: argparse.Namespace) -> int:
 
 
 def _cmd_continuum(args: argparse.Namespace) -> int:
-    from compare.continuum_run import run_continuum, summary_line
-    from compare.io import write_dataset
+    from compare.runs.continuum_run import run_continuum, summary_line
+    from compare.runs.io import write_dataset
 
     start = time.perf_counter()
     ds = run_continuum(args.case, cells=args.cells, scheme=args.scheme, T=args.T, nt=args.nt, cfl=args.cfl)
@@ -67,7 +67,7 @@ def _positive_ints(text: str) -> list[int]:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from compare.validate import validate
+    from compare.studies.validate import validate
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -109,7 +109,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from compare.sweep import run_sweep
+    from compare.studies.sweep import run_sweep
 
     command = " ".join(["python -m compare", *args.argv])
     try:
@@ -123,7 +123,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("sweep", help="run a sweep specification (TOML) on dask.distributed; resumes where it stopped")
-    s.add_argument("spec", help="sweep specification file (see compare.sweep)")
+    s.add_argument("spec", help="sweep specification file (see compare.studies.sweep)")
     s.add_argument("--out", default="sweep", help="output directory (runs/, study.nc, summary.md, one directory per case)")
     where = s.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, default=2, help="worker processes of the local cluster (default 2)")

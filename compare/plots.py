@@ -1,7 +1,7 @@
 """Figures of a convergence study and of a particle run (matplotlib Agg, PNG).
 
-Every function takes Datasets produced by the public APIs (``compare.study.run_study`` and
-``compare.particle_run.run_particles``), writes one PNG and returns its path. Figures are built
+Every function takes Datasets produced by the public APIs (``compare.studies.validate.run_study`` and
+``compare.runs.particle_run.run_particles``), writes one PNG and returns its path. Figures are built
 on ``matplotlib.figure.Figure`` directly, so no global pyplot state is touched.
 """
 
@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from compare.runs.io import atomic_path
 from solvers.particles.reconstruction import reconstruct
 
 SPECIES_COLOURS = {"rho": "tab:blue", "eta": "tab:red"}
@@ -30,10 +31,10 @@ METRIC_LABELS = {
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    return path
+    """Write the PNG atomically (``compare.runs.io.atomic_path``)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    return Path(path)
 
 
 def _profile_times(t: np.ndarray, panels: int) -> np.ndarray:
@@ -248,8 +249,9 @@ def plot_final_time(study: xr.Dataset, path: str | Path) -> Path:
 
 
 def make_figures(study: xr.Dataset, run: xr.Dataset, outdir: str | Path) -> dict[str, Path]:
-    """All figures of a validation study into ``outdir``; returns name -> path."""
+    """All figures of a validation study into ``outdir`` (created if missing); returns name -> path."""
     outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
     return {
         "profiles": plot_profiles(study, outdir / "profiles.png"),
         "trajectories": plot_trajectories(run, outdir / "trajectories.png"),

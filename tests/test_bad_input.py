@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from compare.cli import main
-from compare.continuum_run import run_continuum
-from compare.io import write_dataset
-from compare.particle_run import run_particles
-from compare.study import run_study
-from compare.sweep import load_spec, run_sweep
+from compare.runs.continuum_run import run_continuum
+from compare.runs.io import write_dataset
+from compare.runs.particle_run import run_particles
+from compare.studies.sweep import load_spec, run_sweep
+from compare.studies.validate import run_study
 from solvers.errors import CaseError, DensityError, InputError, ParticleInputError, SchemeError
 from solvers.initial import atomise, density_from_spec
 from solvers.particles.engine import simulate

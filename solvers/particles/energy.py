@@ -22,7 +22,7 @@ def _weights(masses: ArrayLike | None, count: int) -> np.ndarray:
     return np.full(count, 1.0 / count) if masses is None else np.asarray(masses, dtype=float)
 
 
-def energy(x: ArrayLike, y: ArrayLike, m: ArrayLike | None = None, n: ArrayLike | None = None) -> np.ndarray:
+def discrete_energy(x: ArrayLike, y: ArrayLike, m: ArrayLike | None = None, n: ArrayLike | None = None) -> np.ndarray:
     """E[Z] for positions of shape (..., N) and (..., N'), row-wise; masses default to 1/N, 1/N'.
 
     O(N log N) per row (one sort and prefix sums). With default masses and N = N' the prefix sums

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compare.cli import main
-from compare.io import read_dataset
+from compare.runs.io import read_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from compare.particle_run import run_particles
 from compare.plots import _event_kinds, _event_positions, _profile_times, make_figures
-from compare.study import run_study
+from compare.runs.particle_run import run_particles
+from compare.studies.validate import run_study
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compare.measures import Continuous, Empirical
 from compare.metrics import wasserstein
+from compare.metrics.measures import Continuous, Empirical
 from solvers.errors import DensityError
 from solvers.initial import Bump, Density, atomise, cell_averages, density_from_spec, invert_increasing, root_tolerance
 

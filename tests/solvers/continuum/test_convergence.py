@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compare.cases import Case, load_case
-from compare.measures import Continuous, Measure, PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Continuous, Histogram, Measure
+from compare.runs.cases import Case, load_case
 from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import solve_lagrangian
@@ -27,12 +27,12 @@ def _fv(case: Case, cells: int, scheme: str, T: float) -> tuple[Measure, Measure
     edges = np.linspace(a, b, cells + 1)
     rho0, eta0 = cell_averages(case.rho0, edges), cell_averages(case.eta0, edges)
     rho, eta, _ = solve_fv(rho0, eta0, (b - a) / cells, np.array([0.0, T]), scheme=scheme)
-    return PiecewiseConstant.from_averages(edges, rho[-1]), PiecewiseConstant.from_averages(edges, eta[-1])
+    return Histogram.from_averages(edges, rho[-1]), Histogram.from_averages(edges, eta[-1])
 
 
 def _lagrangian(case: Case, n: int, T: float) -> tuple[Measure, Measure]:
     s, X, sigma, Y, _ = solve_lagrangian(case.rho0, case.eta0, n, np.array([0.0, T]))
-    return PiecewiseConstant(X[-1], np.diff(s)), PiecewiseConstant(Y[-1], np.diff(sigma))
+    return Histogram(X[-1], np.diff(s)), Histogram(Y[-1], np.diff(sigma))
 
 
 def _w1(a: tuple[Measure, Measure], b: tuple[Measure, Measure]) -> float:

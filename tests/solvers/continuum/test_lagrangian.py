@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.integrate import trapezoid
 
-from compare.measures import PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Histogram
 from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import (
@@ -104,8 +104,8 @@ def test_gap_case_after_contact_agrees_with_fv2() -> None:
         edges = np.linspace(-2.0, 2.0, n + 1)
         rho, eta, _ = solve_fv(cell_averages(rho0, edges), cell_averages(eta0, edges), 4.0 / n, np.array([0.0, T]))
         gaps.append(
-            wasserstein(PiecewiseConstant(X[-1], np.diff(s)), PiecewiseConstant.from_averages(edges, rho[-1]))
-            + wasserstein(PiecewiseConstant(Y[-1], np.diff(sigma)), PiecewiseConstant.from_averages(edges, eta[-1]))
+            wasserstein(Histogram(X[-1], np.diff(s)), Histogram.from_averages(edges, rho[-1]))
+            + wasserstein(Histogram(Y[-1], np.diff(sigma)), Histogram.from_averages(edges, eta[-1]))
         )
     assert gaps[0] > 2.5 * gaps[1] > 6.0 * gaps[2]
     assert gaps[-1] < 5e-5

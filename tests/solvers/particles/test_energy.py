@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers.particles.energy import dissipation, energy
+from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import simulate
 from tests.solvers.particles.test_theorems import event_and_mid_times, grid_configuration, random_configuration
 
@@ -43,7 +43,7 @@ def test_energy_matches_definition_for_general_masses(m: list[float], n: list[fl
     m_arr, n_arr = np.array(m), np.array(n)
     expected = pairwise_energy(x, y, m_arr, n_arr)
     scale = (m_arr.sum() + n_arr.sum()) ** 2 * (1 + np.abs(np.concatenate([x, y])).max())
-    assert abs(energy(x, y, m_arr, n_arr) - expected) <= 1e-13 * scale
+    assert abs(discrete_energy(x, y, m_arr, n_arr) - expected) <= 1e-13 * scale
 
 
 @given(st.one_of(grid_configuration(max_N=12), random_configuration(max_N=40)))
@@ -52,20 +52,20 @@ def test_equal_masses_energy_is_squared_cdf_gap(config: tuple[np.ndarray, np.nda
     """Lemma 2.1: E = int (F_x - F_y)^2 dx >= 0, and E = 0 for y = x."""
     x, y = config
     N = x.size
-    e = energy(x, y)
+    e = discrete_energy(x, y)
     assert e >= 0
     assert abs(e - cdf_gap_integral(x, y)) <= 1e-13 * (1 + np.abs(np.concatenate([x, y])).max())
     assert abs(e - pairwise_energy(x, y, np.full(N, 1 / N), np.full(N, 1 / N))) <= 1e-12 * (1 + np.ptp(np.concatenate([x, y])))
-    assert energy(x, x) == 0.0
+    assert discrete_energy(x, x) == 0.0
 
 
 def test_energy_is_row_wise_and_default_masses_are_one_over_N() -> None:
     rng = np.random.default_rng(5)
     x, y = rng.normal(size=(4, 7)), rng.normal(size=(4, 7))
-    rows = energy(x, y)
+    rows = discrete_energy(x, y)
     assert rows.shape == (4,)
-    np.testing.assert_allclose(rows, [energy(x[k], y[k]) for k in range(4)], rtol=1e-15)
-    np.testing.assert_allclose(rows, energy(x, y, np.full(7, 1 / 7), np.full(7, 1 / 7)), rtol=1e-13)
+    np.testing.assert_allclose(rows, [discrete_energy(x[k], y[k]) for k in range(4)], rtol=1e-15)
+    np.testing.assert_allclose(rows, discrete_energy(x, y, np.full(7, 1 / 7), np.full(7, 1 / 7)), rtol=1e-13)
     vx, vy = rng.normal(size=(4, 7)), rng.normal(size=(4, 7))
     np.testing.assert_allclose(dissipation(vx, vy), (vx**2).sum(axis=1) / 7 + (vy**2).sum(axis=1) / 7, rtol=1e-15)
 
@@ -78,7 +78,7 @@ def test_exact_energy_dissipation_identity(config: tuple[np.ndarray, np.ndarray]
     x0, y0 = config
     t = event_and_mid_times(x0, y0)  # nodes at even positions, midpoints at odd positions
     run = simulate(x0, y0, t)
-    E = energy(run.x, run.y)
+    E = discrete_energy(run.x, run.y)
     D = dissipation(run.vx, run.vy, run.m, run.n)
     tol = 1e-12 * (1 + E[0] + np.ptp(np.concatenate([x0, y0])))
     nodes, mids = slice(0, None, 2), slice(1, None, 2)

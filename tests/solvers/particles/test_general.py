@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solvers.errors import ParticleInputError
-from solvers.particles.energy import dissipation, energy
+from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, simulate
 from tests.solvers.particles.reference_general import implicit_euler
 from tests.solvers.particles.test_theorems import CLUSTERS, grid_configuration, random_configuration, weighted_distance
@@ -183,7 +183,7 @@ def test_energy_dissipation_identity(config: tuple[np.ndarray, ...]) -> None:
     -D(t_k) (t_{k+1} - t_k) exactly (to round-off) on every interval, and E never increases."""
     x0, y0, m, n = config
     run = sampled(x0, y0, m, n, 4.0)
-    E = energy(run.x, run.y, run.m, run.n)
+    E = discrete_energy(run.x, run.y, run.m, run.n)
     D = dissipation(run.vx, run.vy, run.m, run.n)
     scale = (np.sum(m) + np.sum(n)) ** 2 * (1 + np.ptp(np.concatenate([x0, y0])))
     np.testing.assert_allclose(np.diff(E), -D[:-1] * np.diff(run.t), rtol=0, atol=1e-12 * scale)

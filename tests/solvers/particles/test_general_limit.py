@@ -10,29 +10,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compare.measures import Empirical, PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Empirical, Histogram
 from solvers.continuum.energy import fv_energy_and_dissipation
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import _advance_rk4, pseudo_inverse_grid
 from solvers.errors import DensityError
 from solvers.initial import Uniform, atomise, atomise_grid, cell_averages
-from solvers.particles.energy import energy
+from solvers.particles.energy import discrete_energy
 from solvers.particles.engine import simulate
 
 M_RHO, M_ETA = 1.2, 0.8
 
 
-def uniform_measure(a: float, b: float, mass: float) -> PiecewiseConstant:
-    return PiecewiseConstant([a, b], [mass])
+def uniform_measure(a: float, b: float, mass: float) -> Histogram:
+    return Histogram([a, b], [mass])
 
 
-def fv_solution(rho0: Uniform, eta0: Uniform, T: float, cells: int, lo: float, hi: float) -> tuple[PiecewiseConstant, ...]:
+def fv_solution(rho0: Uniform, eta0: Uniform, T: float, cells: int, lo: float, hi: float) -> tuple[Histogram, ...]:
     """fv2 on [lo, hi] (wide enough that no mass reaches the walls by T: speeds are <= M_rho + M_eta)."""
     edges = np.linspace(lo, hi, cells + 1)
     dx = edges[1] - edges[0]
     rho, eta, _ = solve_fv(M_RHO * cell_averages(rho0, edges), M_ETA * cell_averages(eta0, edges), dx, np.array([0.0, T]))
-    return PiecewiseConstant(edges, rho[-1] * dx), PiecewiseConstant(edges, eta[-1] * dx), edges, rho, eta
+    return Histogram(edges, rho[-1] * dx), Histogram(edges, eta[-1] * dx), edges, rho, eta
 
 
 def test_atomise_grid_puts_cell_masses_at_cell_centres() -> None:
@@ -94,7 +94,7 @@ def test_fixed_grid_atomisation_converges_to_the_continuum_solution() -> None:
         run = simulate(x, y, [0.0, T], m=m, n=n)
         assert run.n_events > 0
         w1.append(wasserstein(Empirical(run.x[-1], run.m), rho) + wasserstein(Empirical(run.y[-1], run.n), eta))
-        energy_gap.append(abs(energy(run.x, run.y, run.m, run.n) - E_fv).max())
+        energy_gap.append(abs(discrete_energy(run.x, run.y, run.m, run.n) - E_fv).max())
     order = np.log2(np.array(w1[:-1]) / np.array(w1[1:]))
     assert np.all(order > 0.8), (w1, order)
     assert w1[-1] < 0.02

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compare.cases import initial_particles, load_case
-from compare.measures import Empirical, PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Empirical, Histogram
+from compare.runs.cases import initial_particles, load_case
 from solvers.errors import ParticleInputError
 from solvers.initial import atomise, density_from_spec
 from solvers.particles.engine import ParticleRun, simulate
@@ -84,7 +84,7 @@ def test_w1_closed_form_matches_the_exact_transport_distance(positions: list[flo
     N = x.size
     if x[-1] - x[0] < 1e-6:
         return
-    expected = wasserstein(Empirical(x, np.full(N, M / N)), PiecewiseConstant(x, np.full(N - 1, M / (N - 1))))
+    expected = wasserstein(Empirical(x, np.full(N, M / N)), Histogram(x, np.full(N - 1, M / (N - 1))))
     assert w1_to_empirical(x, M) == pytest.approx(expected, rel=1e-11, abs=1e-14)
     assert w1_to_empirical(x, M) <= M * (x[-1] - x[0]) / (2 * N) * (1 + 1e-14)
 
@@ -102,7 +102,7 @@ def test_lemma_5_1_with_the_current_and_the_joint_span(name: str) -> None:
     hull = max(run.x[0, -1], run.y[0, -1]) - min(run.x[0, 0], run.y[0, 0])
     for positions in (run.x, run.y):
         w1 = w1_to_empirical(positions)
-        exact = [wasserstein(Empirical(row), PiecewiseConstant(row, np.full(N - 1, 1 / (N - 1)))) for row in positions[::25]]
+        exact = [wasserstein(Empirical(row), Histogram(row, np.full(N - 1, 1 / (N - 1)))) for row in positions[::25]]
         np.testing.assert_allclose(w1[::25], exact, rtol=1e-12)
         assert np.all(w1 <= (positions[:, -1] - positions[:, 0]) / (2 * N))
         assert np.all(w1 <= hull / (2 * N))

@@ -11,6 +11,8 @@ import os
 import platform
 import secrets
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -19,13 +21,13 @@ import xarray as xr
 
 from solvers.errors import InputError
 
-__all__ = ["provenance_attrs", "read_dataset", "write_dataset"]
+__all__ = ["atomic_path", "prepare_directory", "provenance_attrs", "read_dataset", "write_dataset", "write_text"]
 
 _ENGINE = "h5netcdf"
 _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
 
 
-_PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def _version(distribution: str) -> str:
@@ -52,21 +54,22 @@ def _encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:
     return {name: dict(_COMPRESSION) for name, var in ds.variables.items() if var.dtype.kind in "biuf"}
 
 
-def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write ``ds`` to ``path`` atomically: into a temporary file in the same directory, then
-    ``os.replace``. An interrupted or failed write leaves neither a partial ``path`` nor the
-    temporary file. An unwritable destination raises ``InputError`` (one line)."""
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write into; renamed to ``path`` (``os.replace``) when the
+    block ends without an exception, deleted otherwise. So ``path`` appears whole or not at all, and
+    an interrupted write leaves neither a partial ``path`` nor the temporary file. An unwritable
+    destination raises ``InputError`` (one line)."""
     target = Path(path)
     if target.is_dir():
         raise InputError(f"output path {target} is a directory; pass a file name such as {target / 'run.nc'}")
-    directory = target.parent
-    tmp = directory / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror}; choose a writable path for --out") from None
     try:
-        ds.to_netcdf(tmp, engine=_ENGINE, encoding=_encoding(ds))
+        yield tmp
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -74,7 +77,37 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return target
+
+
+def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write ``ds`` to ``path`` atomically (``atomic_path``) as NetCDF-4 with lossless compression."""
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine=_ENGINE, encoding=_encoding(ds))
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (``atomic_path``)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def prepare_directory(out: str | os.PathLike[str], *, check_only: bool = False) -> Path:
+    """Create the output directory ``out`` (with its parents) unless ``check_only``; ``InputError``
+    if it exists and is not a directory, cannot be created or is not writable."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output {out} exists and is not a directory; pass a directory path with --out")
+    if check_only:
+        return out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output directory {out}: {exc.strerror}; pass a writable --out") from None
+    if not os.access(out, os.W_OK):
+        raise InputError(f"output directory {out} is not writable; pass a writable --out")
+    return out
 
 
 def read_dataset(path: str | os.PathLike[str]) -> xr.Dataset:

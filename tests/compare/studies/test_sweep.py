@@ -18,10 +18,10 @@ import xarray as xr
 from distributed import Client
 
 from compare.cli import main
-from compare.io import read_dataset
-from compare.sweep import expand_jobs, is_complete, load_spec, run_job, run_sweep
+from compare.runs.io import read_dataset
+from compare.studies.sweep import expand_jobs, is_complete, load_spec, run_job, run_sweep
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SEPARATED = (REPO / "data" / "cases" / "separated.toml").read_text().replace("\nT = 1.0\n", "\nT = 0.2\n")
 """The case ``separated`` before contact (exact reference, whose quantiles are closed-form)."""
 SPEC = """\
@@ -50,6 +50,11 @@ def _stable(value: object) -> object:
     return value
 
 
+def _plain(attrs: dict[str, object]) -> dict[str, object]:
+    """Attributes with arrays (CF flag values) as lists, so that dictionaries compare by value."""
+    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in attrs.items()}
+
+
 def _content(ds: xr.Dataset) -> dict[str, object]:
     """Everything in a Dataset except timestamps and wall times: every variable's dims, dtype, bytes
     and attributes, and the global attributes (``config`` without its wall times)."""
@@ -57,7 +62,7 @@ def _content(ds: xr.Dataset) -> dict[str, object]:
     if "config" in attrs:
         attrs["config"] = _stable(json.loads(attrs["config"]))
     variables = {
-        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), var.attrs) for name, var in ds.variables.items()
+        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), _plain(var.attrs)) for name, var in ds.variables.items()
     }
     return {"attrs": attrs, "variables": variables}
 
@@ -112,13 +117,27 @@ def test_local_cluster_with_two_workers_writes_every_output(baseline: Path, caps
 
 
 def test_the_study_equals_a_direct_run_study(baseline: Path) -> None:
-    """The study assembled from the sweep's files equals compare.study.run_study on the same input."""
-    from compare.study import run_study
+    """The study assembled from the sweep's files equals compare.studies.assembly.run_study on the same input."""
+    from compare.studies.validate import run_study
 
     direct = run_study("overlap", Ns=[10, 20, 40], nt=2, cells=80)
     swept = read_dataset(baseline / "overlap" / "study.nc")
     for name, var in direct.data_vars.items():
         np.testing.assert_array_equal(swept[name].values, var.values, err_msg=name)
+
+
+def test_validate_and_sweep_routes_give_identical_study_files(baseline: Path, tmp_path: Path) -> None:
+    """One pipeline: the same study specs run in this process (validate's route) and on dask (the
+    sweep's) give study files equal in every byte of every variable and every attribute but the
+    timestamps and wall times."""
+    from compare.runs.io import write_dataset
+    from compare.studies.sweep import study_specs
+    from compare.studies.validate import run_in_process
+
+    for spec in study_specs(load_spec(baseline.parent / "spec.toml")):
+        study, _ = run_in_process(spec)
+        path = write_dataset(study, tmp_path / f"{spec.case.name}.nc")
+        assert _content(read_dataset(path)) == _content(read_dataset(baseline / spec.case.name / "study.nc")), spec.case.name
 
 
 @pytest.mark.slow  # the resumption tests below compare with the baseline too
@@ -169,7 +188,7 @@ def test_run_job_is_deterministic(tmp_path: Path) -> None:
     a = read_dataset(tmp_path / "a" / run_job(job, str(tmp_path / "a")))
     b = read_dataset(tmp_path / "b" / run_job(job, str(tmp_path / "b")))
     assert _content(a) == _content(b)
-    assert a.attrs["sweep_job"] == job.key
+    assert a.attrs["job"] == job.key
 
 
 def _wait_for_runs(runs: Path, process: subprocess.Popen[str], count: int) -> None:
@@ -213,7 +232,7 @@ def test_sigkill_at_any_moment_loses_no_completed_run(tmp_path: Path, baseline: 
     spec = _write_spec(tmp_path)
     out = tmp_path / "out"
     script = (
-        "import sys\nfrom distributed import Client\nfrom compare.sweep import run_sweep\n"
+        "import sys\nfrom distributed import Client\nfrom compare.studies.sweep import run_sweep\n"
         "with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as c:\n"
         "    run_sweep(sys.argv[1], sys.argv[2], client=c, stream=None)\n"
     )

@@ -11,8 +11,9 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compare.io import read_dataset, write_dataset
-from compare.study import METRICS, fit_power, run_study
+from compare.runs.io import read_dataset, write_dataset
+from compare.studies.assembly import METRICS, fit_power
+from compare.studies.validate import run_study
 from solvers.errors import CaseError, InputError
 
 

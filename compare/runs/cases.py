@@ -36,7 +36,7 @@ from solvers.initial import KINDS, Density, atomise, atomise_grid, density_from_
 
 __all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "initial_particles", "initial_state", "list_cases", "load_case"]
 
-CASES_DIR = Path(__file__).resolve().parents[1] / "data" / "cases"
+CASES_DIR = Path(__file__).resolve().parents[2] / "data" / "cases"
 DEFAULT_N = 400
 
 _TOP_KEYS = ("description", "T", "N", "N_eta", "atomisation", "rho0", "eta0", "particles")
@@ -210,7 +210,7 @@ def initial_particles(case: Case, N: int | None = None, placement: Literal["righ
     the case's explicit particles (whose N is fixed). ``CaseError`` for other cases: use ``initial_state``."""
     if not case.unit_equal_masses:
         raise CaseError(
-            f"case {case.name} has unequal or non-unit particle masses; use compare.cases.initial_state, which returns the masses"
+            f"case {case.name} has unequal or non-unit particle masses; use compare.runs.cases.initial_state, which returns the masses"
         )
     x0, y0, _, _ = initial_state(case, N, placement)
     return x0, y0

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from compare.cases import initial_particles, initial_state, load_case
-from compare.io import provenance_attrs, read_dataset, write_dataset
-from compare.measures import Empirical
-from compare.metrics import energy as measure_energy
-from compare.particle_run import SOLVER_GENERAL, SOLVER_RANK, run_particles, summary_line
+from compare.metrics import measure_energy
+from compare.metrics.measures import Empirical
+from compare.runs.cases import initial_particles, initial_state, load_case
+from compare.runs.io import provenance_attrs, read_dataset, write_dataset
+from compare.runs.particle_run import SOLVER_GENERAL, SOLVER_RANK, run_particles, summary_line
 from solvers.errors import CaseError, InputError
 
 
@@ -153,7 +153,7 @@ def test_summary_line(overlap: xr.Dataset) -> None:
     assert re.fullmatch(r"overlap N=30: \d+ events \(\d+ crossings, \d+ sticks\) to T=1 in 0\.05 s -> run\.nc", line)
 
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
 - coordinates ``t`` (output times k T / nt, k = 0..nt), ``i`` = 1..N_x (x-particles, left to right),
   ``j`` = 1..N_y (y-particles);
 - ``x(t, i)``, ``y(t, j)`` positions; ``vx(t, i)``, ``vy(t, j)`` right derivatives (velocities);
-  ``m(i)``, ``n(j)`` masses (``compare.cases.initial_state``); ``energy(t)`` = E[Z] with these masses;
+  ``m(i)``, ``n(j)`` masses (``compare.runs.cases.initial_state``); ``discrete_energy(t)`` = E[Z] with these masses;
   ``dissipation(t)`` = sum m x'^2 + sum n y'^2;
 - event log on dimension ``event``: ``event_t``, ``event_kind`` (int8, CF flags 0 = cross,
   1 = stick, 2 = merge: any other rearrangement of a cluster, general engine only), ``event_i``,
@@ -14,7 +14,7 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
   particles, ``grid`` for grid atomisation), solver (which engine ran: ``SOLVER_RANK`` for N particles
   of mass 1/N per species, else ``SOLVER_GENERAL``), n_events, n_cross, n_stick, n_merge,
   t_last_event, wall_time_s, case_source (the TOML text), config (JSON of the run parameters) and
-  ``compare.io.provenance_attrs()``.
+  ``compare.runs.io.provenance_attrs()``.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, initial_state, load_case
-from compare.io import provenance_attrs
-from compare.times import output_times
-from solvers.particles.energy import dissipation, energy
+from compare.runs.cases import Case, initial_state, load_case
+from compare.runs.io import provenance_attrs
+from compare.runs.times import output_times
+from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import equal_masses, simulate
 
 __all__ = ["SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line"]
@@ -46,11 +46,14 @@ def run_particles(
     T: float | None = None,
     nt: int = 40,
     placement: Literal["right", "mid"] = "right",
+    run_to_final: bool = False,
+    record_events: bool = True,
 ) -> xr.Dataset:
     """Run the exact particle solver on a case (``Case``, name or TOML path) up to time ``T``
-    (default: the case's) with N rho-particles (default: the case's; ``compare.cases.initial_state``
+    (default: the case's) with N rho-particles (default: the case's; ``compare.runs.cases.initial_state``
     scales the eta count with it), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
-    described in the module docstring."""
+    described in the module docstring. ``run_to_final``: go on past T to the last event (its time is
+    ``t_last_event``); ``record_events=False``: no event log (the ``event`` dimension is empty)."""
     case = case if isinstance(case, Case) else load_case(case)
     T = case.T if T is None else T
     t_out = output_times(T, nt)
@@ -58,11 +61,19 @@ def run_particles(
     rank_engine = equal_masses(m, n)
 
     start = time.perf_counter()
-    run = simulate(x0, y0, t_out, m=m, n=n)
+    run = simulate(x0, y0, t_out, m=m, n=n, record_events=record_events, run_to_final=run_to_final)
     wall_time = time.perf_counter() - start
 
     placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement
-    config = {"case": case.name, "N": run.N, "T": float(T), "nt": int(nt), "placement": placement_used}
+    config = {
+        "case": case.name,
+        "N": run.N,
+        "T": float(T),
+        "nt": int(nt),
+        "placement": placement_used,
+    }
+    config |= {"run_to_final": True} if run_to_final else {}
+    config |= {} if record_events else {"record_events": False}
     if run.N_y != run.N_x:
         config["N_y"] = run.N_y
     # equal masses 1/N: the default weights make the energy's prefix sums exact integers
@@ -78,7 +89,7 @@ def run_particles(
             "n": (("j",), run.n, {**unit, "long_name": "mass of y_j"}),
             "energy": (
                 ("t",),
-                energy(run.x, run.y, *energy_masses),
+                discrete_energy(run.x, run.y, *energy_masses),
                 {**unit, "long_name": "interaction energy E[Z] = integral of (F_x - F_y) (F_x - F_y - (M_x - M_y))"},
             ),
             "dissipation": (

@@ -1,37 +1,27 @@
-"""The validation job: a convergence study of a case, its figures, a table and a markdown summary.
+"""What a study shows: the text table, ``summary.md``, and the study's files written atomically.
 
-``validate(case, out=DIR, ...)`` runs ``compare.study.run_study``, writes ``DIR/study.nc`` (via
-``compare.io.write_dataset``), the figures of ``compare.plots`` (trajectories from a small particle
-run, ``TRAJECTORY_N`` particles per species) and ``DIR/summary.md``, and returns the study and the
-text table that ``python -m compare validate`` prints.
+``write_results(study, trajectory, out, command, progress)`` writes ``out/study.nc`` (through
+``compare.runs.io.write_dataset``), the figures of ``compare.plots`` and ``out/summary.md``; every
+file appears whole or not at all.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, load_case
-from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
-from compare.io import write_dataset
-from compare.particle_run import run_particles
 from compare.plots import make_figures
-from compare.study import METRICS, Progress, run_study
-from solvers.errors import InputError
+from compare.runs.io import write_dataset, write_text
+from compare.studies.assembly import METRICS
 
-__all__ = ["DEFAULT_CASE", "DEFAULT_NS", "TRAJECTORY_N", "table", "validate", "write_results"]
+__all__ = ["summary_markdown", "table", "write_results"]
 
-TRAJECTORY_N = 12
-TRAJECTORY_NT = 400
+Progress = Callable[[str], None]
+
 TABLE_METRICS = (("w1_emp", "sup W1"), ("w2_emp", "sup W2"), ("weak_residual", "weak res."))
 
 
@@ -134,52 +124,12 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
     return "\n".join(lines) + "\n"
 
 
-def validate(
-    case: Case | str | Path = DEFAULT_CASE,
-    *,
-    out: str | Path = "results",
-    Ns: Sequence[int] = DEFAULT_NS,
-    cells: int = DEFAULT_CELLS,
-    T: float | None = None,
-    nt: int = 40,
-    placement: Literal["right", "mid"] = "right",
-    reference: Literal["auto", "exact", "fv2"] = "auto",
-    command: str = "python -m compare",
-    progress: Progress = lambda line: None,
-) -> tuple[xr.Dataset, str]:
-    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``.
-
-    Returns the study Dataset and the text table (see ``table``).
-    """
-    case = case if isinstance(case, Case) else load_case(case)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"output {out} exists and is not a directory; pass a directory path with --out")
-    start = time.perf_counter()
-    study = run_study(case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, progress=progress)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the output directory {out}: {exc.strerror}; pass a writable --out") from None
-    run = run_particles(case, N=TRAJECTORY_N, T=study.attrs["T"], nt=TRAJECTORY_NT, placement=placement)
-    write_results(study, run, out, command, progress)
-    progress(f"done in {time.perf_counter() - start:.1f} s")
-    return study, table(study)
-
-
 def write_results(study: xr.Dataset, run: xr.Dataset, out: Path, command: str, progress: Progress) -> None:
     """Write ``out/study.nc``, the figures of ``study`` and of the trajectory ``run`` and
-    ``out/summary.md``. Every file appears whole or not at all: NetCDF through ``write_dataset``,
-    figures and summary rendered into a temporary directory inside ``out`` and moved with
-    ``os.replace``."""
+    ``out/summary.md`` into the existing directory ``out``; each file appears whole or not at all
+    (``compare.runs.io.atomic_path``)."""
     write_dataset(study, out / "study.nc")
     progress(f"study written to {out / 'study.nc'}")
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
-    try:
-        figures = make_figures(study, run, staging)
-        (staging / "summary.md").write_text(summary_markdown(study, figures, command), encoding="utf-8")
-        for path in [*figures.values(), staging / "summary.md"]:
-            os.replace(path, out / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    figures = make_figures(study, run, out)
+    write_text(out / "summary.md", summary_markdown(study, figures, command))
     progress(f"{len(figures)} figures and summary.md written to {out}")

@@ -16,7 +16,7 @@ exact solution and, for the empirical measure of a particle solution, whenever n
 same species coincide and every x-y coincidence is a stuck pair (Theorem 4.1): the particle
 velocities are then the sign-formula velocities.
 
-Evaluation: a polygonal state (``PiecewiseConstant`` or ``Empirical`` plus velocities at its nodes)
+Evaluation: a polygonal state (``Histogram`` or ``Empirical`` plus velocities at its nodes)
 has ``X`` and ``V`` linear in ``s`` between its s-breakpoints and ``(N' * eta)(X(s))`` linear between
 the levels ``F_rho(x)`` of eta's x-breakpoints; on the merged pieces the integrand is a polynomial,
 integrated exactly by Gauss-Legendre. A ``Continuous`` state takes a callable ``V(s)`` and
@@ -39,7 +39,7 @@ import numpy as np
 from numpy.polynomial import Legendre
 from numpy.typing import ArrayLike
 
-from compare.measures import Empirical, FloatArray, Measure, PiecewiseConstant, Polygonal, integrate
+from compare.metrics.measures import Empirical, FloatArray, Histogram, Measure, Polygonal, integrate
 from solvers.errors import InputError, ParticleInputError
 
 DEFAULT_K = 6
@@ -171,7 +171,7 @@ def _particle_state(x: FloatArray, v: FloatArray, M: float, empirical: bool) -> 
     down = np.flatnonzero(np.diff(x) < 0)
     if down.size:
         raise ParticleInputError(f"positions are not sorted at index {down[0]}; pass each row sorted (particles keep their order)")
-    return PiecewiseConstant(x, np.full(x.size - 1, M / (x.size - 1))), v
+    return Histogram(x, np.full(x.size - 1, M / (x.size - 1))), v
 
 
 def particle_residual_components(

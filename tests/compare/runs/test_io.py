@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from compare.io import provenance_attrs, read_dataset, write_dataset
+from compare.runs.io import provenance_attrs, read_dataset, write_dataset
 from solvers.errors import InputError
 
 

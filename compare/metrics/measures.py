@@ -4,7 +4,7 @@ A measure ``mu`` of mass ``M`` is described by its cumulative distribution ``F(x
 (right-continuous, values in ``[0, M]``) and its pseudo-inverse ``X(s) = inf{x : F(x) >= s}``
 (left-continuous, ``s`` in ``[0, M]``: mass levels, not fractions of the mass).
 
-- ``Empirical`` and ``PiecewiseConstant`` are *polygonal*: the completed graph of ``F`` is the
+- ``Empirical`` and ``Histogram`` are *polygonal*: the completed graph of ``F`` is the
   polyline through nodes ``(X_j, S_j)`` with both coordinates non-decreasing, so ``F`` is linear
   between consecutive x-nodes and ``X`` linear between consecutive s-nodes. A vertical edge
   (``X_j = X_{j+1}``) is an atom, a horizontal edge (``S_j = S_{j+1}``) a gap. Every integral over
@@ -195,8 +195,7 @@ class Measure(ABC):
     def _require_density(self) -> None:
         if not self.has_density:
             raise DensityError(
-                f"{type(self).__name__} measure has atoms and no density; "
-                "use a PiecewiseConstant reconstruction with cells of positive width"
+                f"{type(self).__name__} measure has atoms and no density; use a Histogram reconstruction with cells of positive width"
             )
 
 
@@ -289,7 +288,7 @@ class Polygonal(Measure):
         return self._linear(s, j, self._s, values)
 
 
-class PiecewiseConstant(Polygonal):
+class Histogram(Polygonal):
     """Density ``masses[k] / (edges[k+1] - edges[k])`` on cell ``[edges[k], edges[k+1]]``.
 
     Cells of zero width hold an atom of mass ``masses[k]``; cells of zero mass are gaps. Covers
@@ -311,7 +310,7 @@ class PiecewiseConstant(Polygonal):
         self._set_nodes(self.edges, np.concatenate(([0.0], np.cumsum(self.masses))))
 
     @classmethod
-    def from_averages(cls, edges: ArrayLike, averages: ArrayLike) -> PiecewiseConstant:
+    def from_averages(cls, edges: ArrayLike, averages: ArrayLike) -> Histogram:
         """Cells with the given average densities (finite-volume output)."""
         edges = _as_finite_1d(edges, "edges", "cell edges", "pass finite cell edges", DensityError)
         averages = _as_finite_1d(averages, "averages", "cell averages", "pass finite averages", DensityError)
@@ -323,8 +322,8 @@ class PiecewiseConstant(Polygonal):
             raise DensityError(f"negative cell average: averages[{k}] = {averages[k]}; pass non-negative densities")
         return cls(edges, averages * np.diff(edges))
 
-    def normalized(self) -> PiecewiseConstant:
-        return PiecewiseConstant(self.edges, self.masses / self.mass)
+    def normalized(self) -> Histogram:
+        return Histogram(self.edges, self.masses / self.mass)
 
 
 class Empirical(Polygonal):

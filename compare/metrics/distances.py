@@ -5,10 +5,10 @@
   ``W_1 = int |F_mu - F_nu| dx``.
 - ``wasserstein_inf(mu, nu)``: ``ess sup_s |X_mu(s) - X_nu(s)|``.
 - ``lp_distance(mu, nu, p)``: ``||f_mu - f_nu||_{L^p}`` of the densities.
-- ``energy(rho, eta)``: the energy (4), ``E = int d (d - (M_rho - M_eta)) dx`` with ``d = F_rho - F_eta``
+- ``measure_energy(rho, eta)``: the energy (4), ``E = int d (d - (M_rho - M_eta)) dx`` with ``d = F_rho - F_eta``
   (``int d^2 dx`` for equal masses, Lemma 2.1).
 
-For two polygonal measures (``Empirical``, ``PiecewiseConstant``) the integrand difference is linear on
+For two polygonal measures (``Empirical``, ``Histogram``) the integrand difference is linear on
 every merged piece, so each integral is a closed-form finite sum (round-off only). When a
 ``Continuous`` measure takes part, every merged piece is first cut at the sign changes of the
 difference (so ``|d|^p`` has no kink inside a piece) and then integrated with the adaptive
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from compare.measures import FloatArray, Integrand, Measure, Polygonal, integrate, piece_nodes
+from compare.metrics.measures import FloatArray, Integrand, Measure, Polygonal, integrate, piece_nodes
 from solvers.errors import InputError
 
 MASS_RTOL = 1e-9
@@ -300,7 +300,7 @@ def lp_distance(mu: Measure, nu: Measure, p: float = 1.0) -> float:
     return _integral_abs_power(mu.pdf_on, nu.pdf_on, lo, hi, p, _both_polygonal(mu, nu)) ** (1.0 / p)
 
 
-def energy(rho: Measure, eta: Measure) -> float:
+def measure_energy(rho: Measure, eta: Measure) -> float:
     """Energy (4) ``E(rho, eta) = int d (d - dM) dx``, ``d = F_rho - F_eta``, ``dM = M_rho - M_eta``.
 
     Writing ``|x - y|`` as the length of the interval between x and y turns the three kernel terms

@@ -11,11 +11,11 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compare.measures import Continuous, Empirical, Measure, PiecewiseConstant
-from compare.metrics import _mean_abs_power, energy, lp_distance, wasserstein, wasserstein_inf
+from compare.metrics.distances import _mean_abs_power, lp_distance, measure_energy, wasserstein, wasserstein_inf
+from compare.metrics.measures import Continuous, Empirical, Histogram, Measure
 from solvers.continuum.energy import fv_energy_and_dissipation
 from solvers.errors import DensityError, InputError, ParticleInputError
-from solvers.particles.energy import energy as particle_energy
+from solvers.particles.energy import discrete_energy
 
 P_VALUES = (1.0, 1.5, 2.0, 3.0)
 
@@ -43,15 +43,15 @@ def bump(c: float = 1.0) -> Continuous:
     )
 
 
-def uniform_pc(a: float, b: float) -> PiecewiseConstant:
-    return PiecewiseConstant([a, b], [1.0])
+def uniform_pc(a: float, b: float) -> Histogram:
+    return Histogram([a, b], [1.0])
 
 
 def shifted(measure: Measure, h: float) -> Measure:
     if isinstance(measure, Empirical):
         return Empirical(measure.x + h, measure.w)
-    assert isinstance(measure, PiecewiseConstant)
-    return PiecewiseConstant(measure.edges + h, measure.masses)
+    assert isinstance(measure, Histogram)
+    return Histogram(measure.edges + h, measure.masses)
 
 
 # --- random measures of unit mass (hypothesis) -------------------------------------------------
@@ -69,7 +69,7 @@ def empirical(draw: st.DrawFn) -> Empirical:
 
 
 @st.composite
-def piecewise_constant(draw: st.DrawFn) -> PiecewiseConstant:
+def piecewise_constant(draw: st.DrawFn) -> Histogram:
     """Cells of positive width, zero width (atoms) and zero mass (gaps)."""
     n = draw(st.integers(1, 10))
     edges = np.sort(draw(st.lists(coordinate, min_size=n + 1, max_size=n + 1)))
@@ -78,21 +78,21 @@ def piecewise_constant(draw: st.DrawFn) -> PiecewiseConstant:
         edges = np.sort(edges)
     masses = np.array(draw(st.lists(weight, min_size=n, max_size=n)))
     masses[draw(st.integers(0, n - 1))] += 0.5
-    return PiecewiseConstant(edges, masses / masses.sum())
+    return Histogram(edges, masses / masses.sum())
 
 
 polygonal = st.one_of(empirical(), piecewise_constant())
 
 
-def as_continuous(measure: PiecewiseConstant) -> Continuous:
+def as_continuous(measure: Histogram) -> Continuous:
     """The same measure through callables: the quadrature path of the metrics."""
     a, b = measure.support
     inner = measure.x_breakpoints[(measure.x_breakpoints > a) & (measure.x_breakpoints < b)]
     return Continuous(measure.cdf, measure.quantile, (a, b), inner, measure.pdf)
 
 
-def without_atoms(measure: PiecewiseConstant) -> PiecewiseConstant:
-    return PiecewiseConstant(measure.edges + 1e-3 * np.arange(measure.edges.size), measure.masses)
+def without_atoms(measure: Histogram) -> Histogram:
+    return Histogram(measure.edges + 1e-3 * np.arange(measure.edges.size), measure.masses)
 
 
 # --- measures --------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def without_atoms(measure: PiecewiseConstant) -> PiecewiseConstant:
 
 def test_piecewise_constant_cdf_and_left_continuous_quantile() -> None:
     # density 1 on [0, 1], a gap [1, 2], an atom of 0.5 at 2, density 0.25 on [2, 4]
-    mu = PiecewiseConstant([0.0, 1.0, 2.0, 2.0, 4.0], [1.0, 0.0, 0.5, 0.5])
+    mu = Histogram([0.0, 1.0, 2.0, 2.0, 4.0], [1.0, 0.0, 0.5, 0.5])
     assert mu.mass == 2.0
     np.testing.assert_array_equal(mu.cdf([-1.0, 0.5, 1.5, 2.0, 3.0, 5.0]), [0.0, 0.5, 1.0, 1.5, 1.75, 2.0])
     np.testing.assert_array_equal(mu.quantile([0.0, 0.5, 1.0, 1.2, 1.5, 1.75, 2.0]), [0.0, 0.5, 1.0, 2.0, 2.0, 3.0, 4.0])
@@ -153,17 +153,17 @@ def test_continuous_from_density_object() -> None:
         (lambda: Empirical([0.0, 1.0], [1.0, -0.5]), ParticleInputError),
         (lambda: Empirical([0.0, 1.0], [0.0, 0.0]), ParticleInputError),
         (lambda: Empirical([0.0, 1.0], [1.0]), ParticleInputError),
-        (lambda: PiecewiseConstant([0.0, 2.0, 1.0], [1.0, 1.0]), DensityError),
-        (lambda: PiecewiseConstant([0.0, 1.0], [-1.0]), DensityError),
-        (lambda: PiecewiseConstant([0.0, 1.0], [0.0]), DensityError),
-        (lambda: PiecewiseConstant([0.0, np.inf], [1.0]), DensityError),
-        (lambda: PiecewiseConstant([0.0, 1.0], [1.0, 1.0]), DensityError),
-        (lambda: PiecewiseConstant.from_averages([0.0, 1.0, 2.0], [1.0, -1.0]), DensityError),
+        (lambda: Histogram([0.0, 2.0, 1.0], [1.0, 1.0]), DensityError),
+        (lambda: Histogram([0.0, 1.0], [-1.0]), DensityError),
+        (lambda: Histogram([0.0, 1.0], [0.0]), DensityError),
+        (lambda: Histogram([0.0, np.inf], [1.0]), DensityError),
+        (lambda: Histogram([0.0, 1.0], [1.0, 1.0]), DensityError),
+        (lambda: Histogram.from_averages([0.0, 1.0, 2.0], [1.0, -1.0]), DensityError),
         (lambda: Continuous(bump_cdf, bump_quantile, (1.0, -1.0)), DensityError),
         (lambda: Continuous(bump_cdf, bump_quantile, (-1.0, 1.0), [2.0]), DensityError),
         (lambda: Continuous(lambda x: -bump_cdf(x), bump_quantile, (-1.0, 1.0)), DensityError),
         (lambda: Continuous(lambda x: 1.0 - bump_cdf(x), bump_quantile, (-1.0, 1.0)), DensityError),
-        (lambda: wasserstein(uniform_pc(0, 1), PiecewiseConstant([0, 1], [2.0])), InputError),
+        (lambda: wasserstein(uniform_pc(0, 1), Histogram([0, 1], [2.0])), InputError),
         (lambda: wasserstein(uniform_pc(0, 1), uniform_pc(0, 2), p=0.5), InputError),
         (lambda: wasserstein(uniform_pc(0, 1), uniform_pc(0, 2), p=np.inf), InputError),
         (lambda: lp_distance(Empirical([0.5]), uniform_pc(0, 1)), DensityError),
@@ -178,18 +178,18 @@ def test_bad_input_raises_one_line_input_error(build, error: type[InputError]) -
 
 
 def test_normalized_measures_compare_shapes() -> None:
-    heavy = PiecewiseConstant([0.0, 1.0, 3.0], [1.0, 3.0])
+    heavy = Histogram([0.0, 1.0, 3.0], [1.0, 3.0])
     light = Empirical([0.5, 2.0], [0.25, 0.75])
     with pytest.raises(InputError, match="masses differ"):
         wasserstein(heavy, light)
     assert heavy.normalized().mass == 1.0
-    expected = wasserstein(PiecewiseConstant([0.0, 1.0, 3.0], [0.25, 0.75]), light, 2.0)
+    expected = wasserstein(Histogram([0.0, 1.0, 3.0], [0.25, 0.75]), light, 2.0)
     assert wasserstein(heavy.normalized(), light.normalized(), 2.0) == pytest.approx(expected, rel=1e-15)
     doubled = Continuous(lambda x: 2.0 * bump_cdf(x), lambda s: bump_quantile(np.asarray(s) / 2.0), (-1.0, 1.0))
     assert doubled.mass == 2.0
     assert wasserstein(doubled.normalized(), bump(), 3.0) < 1e-15
     # masses equal up to round-off are accepted
-    assert wasserstein(uniform_pc(0.0, 1.0), PiecewiseConstant([0.0, 1.0], [1.0 + 1e-14])) < 1e-13
+    assert wasserstein(uniform_pc(0.0, 1.0), Histogram([0.0, 1.0], [1.0 + 1e-14])) < 1e-13
 
 
 # --- hand-computable distances ---------------------------------------------------------------
@@ -214,7 +214,7 @@ def test_two_uniform_densities(p: float) -> None:
     assert wasserstein_inf(mu, nu) == 1.0
     assert lp_distance(mu, nu, 1.0) == pytest.approx(1.0, rel=1e-15)
     assert lp_distance(mu, nu, 2.0) == pytest.approx(np.sqrt(0.5), rel=1e-15)
-    assert energy(mu, nu) == pytest.approx(1.0 / 6.0, rel=1e-15)
+    assert measure_energy(mu, nu) == pytest.approx(1.0 / 6.0, rel=1e-15)
 
 
 @pytest.mark.parametrize("p", P_VALUES)
@@ -227,7 +227,7 @@ def test_uniform_against_its_atomisation(p: float) -> None:
     assert wasserstein(mu, mid, p) == pytest.approx((p + 1.0) ** (-1.0 / p) / (2 * N), rel=1e-12)
     assert wasserstein_inf(mu, right) == pytest.approx(1.0 / N, rel=1e-12)
     # the energy of the pair: the CDF difference is a saw tooth of height 1/N
-    assert energy(mu, right) == pytest.approx(1.0 / (3 * N**2), rel=1e-12)
+    assert measure_energy(mu, right) == pytest.approx(1.0 / (3 * N**2), rel=1e-12)
 
 
 @settings(max_examples=40, deadline=None)
@@ -273,13 +273,13 @@ def test_w1_from_cdfs_equals_w1_from_quantiles(mu: Measure, nu: Measure) -> None
 
 @settings(max_examples=25, deadline=None)
 @given(piecewise_constant(), piecewise_constant(), st.sampled_from(P_VALUES))
-def test_quadrature_path_agrees_with_closed_form(mu: PiecewiseConstant, nu: PiecewiseConstant, p: float) -> None:
+def test_quadrature_path_agrees_with_closed_form(mu: Histogram, nu: Histogram, p: float) -> None:
     """Compared as p-th powers (the integrals): the p-th root magnifies round-off near zero."""
     mu, nu = without_atoms(mu), without_atoms(nu)
     cmu = as_continuous(mu)
     assert wasserstein(cmu, nu, p) ** p == pytest.approx(wasserstein(mu, nu, p) ** p, rel=1e-11, abs=1e-14)
     assert lp_distance(cmu, nu, p) ** p == pytest.approx(lp_distance(mu, nu, p) ** p, rel=1e-11, abs=1e-14)
-    assert energy(cmu, nu) == pytest.approx(energy(mu, nu), rel=1e-11, abs=1e-14)
+    assert measure_energy(cmu, nu) == pytest.approx(measure_energy(mu, nu), rel=1e-11, abs=1e-14)
 
 
 # --- agreement with SciPy and POT ------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_piecewise_constant_is_the_limit_of_fine_atomisations(p: float) -> None:
     """The equal-mass atomisation of a piecewise-constant measure puts its atoms at the right end of
     each mass interval of length 1/N, so W_p to it is at most (and of the order of) the widest cell
     over N; it halves when N doubles, and W_p to a third measure converges."""
-    mu = PiecewiseConstant([0.0, 1.0, 1.0, 3.0, 4.0], [0.2, 0.3, 0.1, 0.4])
+    mu = Histogram([0.0, 1.0, 1.0, 3.0, 4.0], [0.2, 0.3, 0.1, 0.4])
     other = Empirical([0.3, 2.0, 3.5], [0.5, 0.25, 0.25])
     errors = []
     for N in (500, 1000, 2000):
@@ -325,7 +325,7 @@ def test_continuous_closed_forms() -> None:
     mu, uniform = bump(), uniform_pc(-1.0, 1.0)
     # F_mu - F_uniform = x (1 - x^2)/4
     assert wasserstein(mu, uniform, 1.0) == pytest.approx(1.0 / 8.0, rel=1e-14)
-    assert energy(mu, uniform) == pytest.approx(1.0 / 105.0, rel=1e-13)
+    assert measure_energy(mu, uniform) == pytest.approx(1.0 / 105.0, rel=1e-13)
     # |3/4 (1 - x^2) - 1/2| changes sign at +-1/sqrt(3)
     assert lp_distance(mu, uniform, 1.0) == pytest.approx(2.0 / (3.0 * np.sqrt(3.0)), rel=1e-14)
     assert wasserstein(mu, mu, 2.0) == 0.0
@@ -346,7 +346,7 @@ def test_continuous_against_a_fine_reconstruction() -> None:
     in W_1 (linear interpolation of a smooth quantile), O(1/N) near the square-root ends."""
     N = 4000
     mu = bump()
-    rec = PiecewiseConstant(bump_quantile(np.linspace(0.0, 1.0, N + 1)), np.full(N, 1.0 / N))
+    rec = Histogram(bump_quantile(np.linspace(0.0, 1.0, N + 1)), np.full(N, 1.0 / N))
     w1 = wasserstein(mu, rec, 1.0)
     assert 0.0 < w1 < 1.0 / N**1.4
     assert wasserstein(mu, rec, 2.0) < 1.0 / N
@@ -385,7 +385,7 @@ def test_mean_abs_power_is_exact(a: float, gap: float, p: float) -> None:
 def test_large_inputs_are_handled_in_one_vectorised_pass() -> None:
     rng = np.random.default_rng(7)
     N = 100_000
-    mu, nu = Empirical(rng.random(N)), PiecewiseConstant(np.linspace(0.0, 1.0, N + 1), np.full(N, 1.0 / N))
+    mu, nu = Empirical(rng.random(N)), Histogram(np.linspace(0.0, 1.0, N + 1), np.full(N, 1.0 / N))
     # the midpoint atomisation of nu is within W_2 = 1/(N sqrt(12)) of nu
     assert wasserstein(mu, nu, 2.0) == pytest.approx(ot.wasserstein_1d(mu.x, (np.arange(N) + 0.5) / N, p=2) ** 0.5, abs=0.3 / N)
     assert 0.0 < wasserstein(mu, nu, 1.0) < 0.01
@@ -396,12 +396,12 @@ def test_large_inputs_are_handled_in_one_vectorised_pass() -> None:
     st.lists(st.tuples(st.floats(-5, 5), st.floats(0.01, 3)), min_size=1, max_size=12),
     st.lists(st.tuples(st.floats(-5, 5), st.floats(0.01, 3)), min_size=1, max_size=12),
 )
-def test_energy_with_unequal_masses_is_the_particle_energy(xs: list, ys: list) -> None:
+def test_energy_with_unequal_masses_is_the_discrete_energy(xs: list, ys: list) -> None:
     """E = int d (d - (M_rho - M_eta)) dx of weighted empirical measures equals the pair sum E[Z]."""
     (x, m), (y, n) = (np.array(v).T for v in (xs, ys))
-    expected = float(particle_energy(x, y, m, n))
+    expected = float(discrete_energy(x, y, m, n))
     scale = (m.sum() + n.sum()) ** 2 * (np.ptp(np.concatenate([x, y])) + 1.0)
-    assert energy(Empirical(x, m), Empirical(y, n)) == pytest.approx(expected, rel=1e-12, abs=1e-14 * scale)
+    assert measure_energy(Empirical(x, m), Empirical(y, n)) == pytest.approx(expected, rel=1e-12, abs=1e-14 * scale)
 
 
 def test_energy_with_unequal_masses_matches_the_continuum_energy() -> None:
@@ -413,7 +413,7 @@ def test_energy_with_unequal_masses_matches_the_continuum_energy() -> None:
     rho *= 1.2 / (rho @ np.diff(edges))
     eta *= 0.8 / (eta @ np.diff(edges))
     fv_energy, _ = fv_energy_and_dissipation(rho, eta, edges)
-    pc = energy(PiecewiseConstant.from_averages(edges, rho), PiecewiseConstant.from_averages(edges, eta))
+    pc = measure_energy(Histogram.from_averages(edges, rho), Histogram.from_averages(edges, eta))
     assert pc == pytest.approx(float(fv_energy), rel=1e-12)
 
     def uniform(a: float, b: float, mass: float) -> Continuous:
@@ -421,8 +421,8 @@ def test_energy_with_unequal_masses_matches_the_continuum_energy() -> None:
 
     # d = 1.2 x, 0.4 x + 0.4, 1.6 - 0.8 x on [0, 1/2], [1/2, 1], [1, 3/2]; dM = 0.4
     exact = 13.0 / 75.0  # sum of int d^2 - 0.4 d over the three pieces, in exact rational arithmetic
-    polygonal = energy(PiecewiseConstant([0.0, 1.0], [1.2]), PiecewiseConstant([0.5, 1.5], [0.8]))
-    continuous = energy(uniform(0.0, 1.0, 1.2), uniform(0.5, 1.5, 0.8))
+    polygonal = measure_energy(Histogram([0.0, 1.0], [1.2]), Histogram([0.5, 1.5], [0.8]))
+    continuous = measure_energy(uniform(0.0, 1.0, 1.2), uniform(0.5, 1.5, 0.8))
     assert polygonal == pytest.approx(exact, rel=1e-13)
     assert continuous == pytest.approx(exact, rel=1e-13)
 

@@ -10,11 +10,10 @@ import pytest
 import xarray as xr
 
 from compare.cli import main
-from compare.continuum_run import SCHEMES, run_continuum, summary_line
-from compare.io import read_dataset, write_dataset
-from compare.measures import PiecewiseConstant
-from compare.metrics import energy as measure_energy
-from compare.metrics import wasserstein
+from compare.metrics import measure_energy, wasserstein
+from compare.metrics.measures import Histogram
+from compare.runs.continuum_run import SCHEMES, run_continuum, summary_line
+from compare.runs.io import read_dataset, write_dataset
 from solvers.errors import CaseError, SchemeError
 
 
@@ -134,7 +133,7 @@ def test_unequal_masses_are_run_with_the_case_masses(mass_ratio_runs: dict[tuple
         assert (edges[0], edges[-1]) == pytest.approx((-1.0 - 0.4, 1.0 + 0.4), abs=1e-15)
         assert np.all(np.diff(ds.energy.values) < 0) and ds.energy.values[-1] < 0
         if scheme != "lagrangian":
-            measures = [PiecewiseConstant.from_averages(edges, ds[sp].values[-1]) for sp in ("rho", "eta")]
+            measures = [Histogram.from_averages(edges, ds[sp].values[-1]) for sp in ("rho", "eta")]
             assert ds.energy.values[-1] == pytest.approx(measure_energy(*measures), rel=1e-12)
 
 
@@ -147,9 +146,7 @@ def test_unequal_masses_fv2_and_lagrangian_agree_after_contact(mass_ratio_runs: 
         edges = fv2.x_edge.values
         gaps.append(
             max(
-                wasserstein(
-                    PiecewiseConstant.from_averages(edges, fv2[sp].values[-1]), PiecewiseConstant.from_averages(edges, lag[sp].values[-1])
-                )
+                wasserstein(Histogram.from_averages(edges, fv2[sp].values[-1]), Histogram.from_averages(edges, lag[sp].values[-1]))
                 for sp in ("rho", "eta")
             )
         )

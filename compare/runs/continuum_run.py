@@ -3,11 +3,8 @@
 Schema (all quantities are non-dimensional, CF ``units = "1"``):
 
 - coordinates ``t`` (output times k T / nt, k = 0..nt), ``x`` (cell centres of the uniform grid on
-  the hull ``[a, b]`` of the initial joint support, ``cells`` cells) and ``x_edge`` (its cells' edges,
-  own dimension, ``cells + 1`` points). With unequal masses the hull grows: at its left end
-  ``F_rho = F_eta = 0`` and at its right end ``F = M``, so the velocities there are ``-+ (M_rho - M_eta)``
-  and the hull moves outwards at speed at most ``|M_rho - M_eta|``; the grid is then
-  ``[a - |M_rho - M_eta| T, b + |M_rho - M_eta| T]``, which holds the exact support up to ``T``;
+  the hull of the joint support up to ``T``, ``solvers.continuum.grid``, ``cells`` cells) and ``x_edge``
+  (its cells' edges, own dimension, ``cells + 1`` points);
 - ``rho(t, x)``, ``eta(t, x)``: cell averages of ``M_rho rho0`` and ``M_eta eta0`` evolved (the case's
   total masses; finite volumes: the solver's state; lagrangian: the exact cell averages of its
   piecewise-constant density on the same uniform grid);
@@ -19,24 +16,24 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
   fixed mass levels ``s_rho``, ``s_eta`` (each species has its own graded grid, so two dimensions;
   a repeated level is a double node bounding a gap of the support);
 - flat attributes: case, description, scheme, cells, cfl, T, nt, steps, wall_time_s, case_source
-  (the TOML text), config (JSON of the run parameters) and ``compare.io.provenance_attrs()``.
+  (the TOML text), config (JSON of the run parameters) and ``compare.runs.io.provenance_attrs()``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from compare.cases import Case, load_case
-from compare.io import provenance_attrs
-from compare.times import output_times
+from compare.runs.cases import Case, load_case
+from compare.runs.io import provenance_attrs
+from compare.runs.times import output_times
 from solvers.continuum.energy import fv_energy_and_dissipation
-from solvers.continuum.fv import FV_SCHEMES, MIN_CELLS, check_fv_parameters, solve_fv
+from solvers.continuum.fv import FV_SCHEMES, check_fv_parameters, solve_fv
+from solvers.continuum.grid import check_cells_for_support, grid_edges
 from solvers.continuum.lagrangian import (
     cdf_at,
     check_lagrangian_parameters,
@@ -46,7 +43,7 @@ from solvers.continuum.lagrangian import (
 from solvers.errors import CaseError, SchemeError
 from solvers.initial import cell_averages
 
-__all__ = ["SCHEMES", "check_cells_for_support", "check_scheme", "run_continuum", "summary_line"]
+__all__ = ["SCHEMES", "check_scheme", "run_continuum", "summary_line"]
 
 SCHEMES = (*FV_SCHEMES, "lagrangian")
 UNIT = {"units": "1"}
@@ -59,22 +56,6 @@ def check_scheme(scheme: str, cells: int, cfl: float) -> None:
         check_lagrangian_parameters(cells, cfl)
     else:
         check_fv_parameters(scheme, cells, cfl)
-
-
-def check_cells_for_support(case: Case, cells: int) -> None:
-    """``SchemeError`` unless the uniform grid of ``cells`` cells on the hull of the joint initial
-    support puts at least ``MIN_CELLS`` cells across the support of each initial density."""
-    assert case.rho0 is not None and case.eta0 is not None
-    a = min(case.rho0.support[0], case.eta0.support[0])
-    b = max(case.rho0.support[1], case.eta0.support[1])
-    for name, density in (("rho0", case.rho0), ("eta0", case.eta0)):
-        width = density.support[1] - density.support[0]
-        if cells * width < MIN_CELLS * (b - a):
-            need = math.ceil(MIN_CELLS * (b - a) / width)
-            raise SchemeError(
-                f"cells = {cells} puts only {cells * width / (b - a):.1f} cells across the support of {name} in case "
-                f"{case.name}; pass cells >= {need}"
-            )
 
 
 def _lagrangian_fields(
@@ -116,11 +97,8 @@ def run_continuum(
     t_out = output_times(T, nt)
     if case.rho0 is None or case.eta0 is None:
         raise CaseError(f"case {case.name} gives particles, not densities; pick a case with [rho0] and [eta0] tables")
-    check_cells_for_support(case, cells)
-    spread = abs(case.mass_rho - case.mass_eta) * float(T)
-    a = min(case.rho0.support[0], case.eta0.support[0]) - spread
-    b = max(case.rho0.support[1], case.eta0.support[1]) + spread
-    x_edge = np.linspace(a, b, cells + 1)
+    check_cells_for_support(case.rho0, case.eta0, cells, case.name)
+    x_edge = grid_edges(case.rho0, case.eta0, cells, case.mass_rho, case.mass_eta, T)
 
     start = time.perf_counter()
     extra_vars: dict = {}
@@ -128,7 +106,7 @@ def run_continuum(
     if scheme == "lagrangian":
         rho, eta, energy, dissipation, extra_vars, extra_coords, steps = _lagrangian_fields(case, cells, t_out, cfl, x_edge)
     else:
-        dx = (b - a) / cells
+        dx = (x_edge[-1] - x_edge[0]) / cells
         rho0 = case.mass_rho * cell_averages(case.rho0, x_edge)
         eta0 = case.mass_eta * cell_averages(case.eta0, x_edge)
         rho, eta, steps = solve_fv(rho0, eta0, dx, t_out, scheme=scheme, cfl=cfl)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compare.measures import Continuous, PiecewiseConstant
-from compare.weak_form import (
+from compare.metrics.measures import Continuous, Histogram
+from compare.metrics.weak_form import (
     TestFunctions,
     normalized_residual,
     particle_residual,
@@ -43,19 +43,19 @@ def test_moments_equal_direct_evaluation() -> None:
 # --- exact solutions: residual at round-off ----------------------------------------------------
 
 
-def separated_piecewise_constant(t: float) -> tuple[PiecewiseConstant, np.ndarray, PiecewiseConstant, np.ndarray]:
+def separated_piecewise_constant(t: float) -> tuple[Histogram, np.ndarray, Histogram, np.ndarray]:
     """Exact solution for piecewise-constant data with separated supports (unit masses): rho has two
     components [0, 1] and [4, 5] (cells with different densities), eta sits in the gap on [2, 3].
     Along characteristics X(s, t) = X0(s) + 2 (s - F_eta0(X0(s))) t, linear in s on every cell, so
     the solution stays piecewise constant with nodes moving at constant speed (MATH.md section 1)."""
-    rho0 = PiecewiseConstant([0.0, 0.4, 1.0, 4.0, 4.5, 5.0], [0.3, 0.2, 0.0, 0.1, 0.4])
-    eta0 = PiecewiseConstant([2.0, 2.2, 3.0], [0.6, 0.4])
+    rho0 = Histogram([0.0, 0.4, 1.0, 4.0, 4.5, 5.0], [0.3, 0.2, 0.0, 0.1, 0.4])
+    eta0 = Histogram([2.0, 2.2, 3.0], [0.6, 0.4])
     x0, s_rho = rho0.nodes
     y0, s_eta = eta0.nodes
     v_rho = 2.0 * (s_rho - eta0.cdf(x0))
     v_eta = 2.0 * (s_eta - rho0.cdf(y0))
-    rho = PiecewiseConstant(x0 + v_rho * t, rho0.masses)
-    eta = PiecewiseConstant(y0 + v_eta * t, eta0.masses)
+    rho = Histogram(x0 + v_rho * t, rho0.masses)
+    eta = Histogram(y0 + v_eta * t, eta0.masses)
     return rho, v_rho, eta, v_eta
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.cases import CASES_DIR, DEFAULT_N, Case, initial_particles, initial_state, list_cases, load_case
+from compare.runs.cases import CASES_DIR, DEFAULT_N, Case, initial_particles, initial_state, list_cases, load_case
 from solvers.errors import CaseError
 from solvers.initial import atomise, atomise_grid
 
@@ -144,7 +144,7 @@ def test_mass_ratio_case_has_unequal_masses_and_counts() -> None:
     np.testing.assert_array_equal(n, np.full(200, 0.8 / 200))
     # an N override scales N_eta with it
     assert [a.size for a in initial_state(case, 30, "mid")] == [30, 20, 30, 20]
-    with pytest.raises(CaseError, match=r"use compare\.cases\.initial_state"):
+    with pytest.raises(CaseError, match=r"use compare\.runs\.cases\.initial_state"):
         initial_particles(case)
 
 
@@ -181,7 +181,7 @@ def test_explicit_masses_are_returned_by_initial_state(tmp_path: Path) -> None:
 
 
 def test_study_and_sweep_refuse_unequal_masses() -> None:
-    from compare.study import run_study
+    from compare.studies.validate import run_study
 
     with pytest.raises(CaseError, match="mass 1/N per species"):
         run_study("mass_ratio", Ns=[10, 20], nt=2, cells=16)

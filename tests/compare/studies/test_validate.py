@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import compare.validate
+import compare.studies.validate
 from compare.cli import main
-from compare.io import read_dataset
-from compare.validate import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS, table
+from compare.runs.io import read_dataset
+from compare.studies.report import table
+from compare.studies.validate import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
 
 
 def test_validate_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,6 +31,11 @@ def test_validate_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert captured.err.count("\n") >= 4  # a progress line per run
     summary = (out / "summary.md").read_text()
     assert "Lemma 5.1" in summary and "holds" in summary and "![convergence](convergence.png)" in summary
+    # every check of the paper that the study runs holds, and the summary says so
+    assert bool(study["lemma51_holds"].all()) and bool(study["prop52_holds"].all())
+    assert float(study["sup_max_increase"].max()) <= 1e-12  # max(sup rho~, sup eta~) non-increasing
+    assert "VIOLATED" not in summary
+    assert np.all(np.diff(study["energy"].values, axis=1) <= 1e-15)  # E[Z] non-increasing for every N
 
 
 def test_table_rates_are_consecutive_orders() -> None:
@@ -58,7 +64,7 @@ def test_no_arguments_run_the_default_study(monkeypatch: pytest.MonkeyPatch, cap
         calls.append((case, kwargs))
         return None, "table"
 
-    monkeypatch.setattr(compare.validate, "validate", fake_validate)
+    monkeypatch.setattr(compare.studies.validate, "validate", fake_validate)
     assert main([]) == 0
     case, kwargs = calls[0]
     assert case == DEFAULT_CASE

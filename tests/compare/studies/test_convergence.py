@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from compare.study import run_study
-from compare.validate import table
+from compare.studies.report import table
+from compare.studies.validate import run_study
 
 
 def _report(study: xr.Dataset) -> None:

@@ -1,0 +1,326 @@
+"""Assembly of a convergence study of the particle system (6) towards the continuum system (5).
+
+``assemble(spec, runs)`` takes the Datasets of the study's jobs (``compare.studies.jobs``), however
+they were run, and builds one self-describing study Dataset:
+
+Errors (dims ``(N, species, t)``) at the output times ``t_k = k T / nt`` against the reference
+(``compare.studies.reference``): ``w1_emp``, ``w2_emp``, ``winf_emp`` of the empirical measures
+``rho^N = (1/N) sum delta_{x_i}``, the same ``*_rec`` of the reconstruction ``rho~^N`` (N particles
+bound N - 1 cells of mass 1/(N - 1), ``solvers.particles.reconstruction``), ``l1_rec`` the L^1
+distance of the reconstruction's density; dims ``(N, t)``: ``energy_gap = |E[Z] - E_ref|`` and the
+weak-form residual. ``sup_err(N, metric)`` is the supremum over output times (and species), and
+``order(metric)`` the observed order p of ``sup_err ~ C N^-p`` fitted by least squares on log-log
+data, with its standard error ``order_se`` and constant ``order_constant``. A metric whose reference
+error exceeds ``REFERENCE_LIMIT`` times its error at the largest N is flagged ``reference_limited``
+(its observed order then measures the reference, not the particles).
+
+Checks of the paper, for every N: Lemma 5.1 in our convention, ``W1(rho^N, rho~^N) <= (x_N - x_1) /
+(2 (N - 1))`` at each output time (``lemma51_*``); Proposition 5.2, the sum over both species of
+``||rho~^N||_m^m`` non-increasing for m in ``M_NORMS`` (``prop52_*``), and for m = inf both the max
+and the sum of the sup norms (reported, the sum is not claimed to hold). Beyond the paper: the W1
+distance between the species over time (``mixing_w1``) and the time ``t_final(N)`` at which the
+particle system reaches its final state, with the fitted power of N. With continuum runs in the
+spec, their distances to the reference (``continuum_err``) and observed orders in the resolution.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from compare.metrics import Empirical, Histogram, Measure, lp_distance, wasserstein, wasserstein_inf
+from compare.metrics.weak_form import particle_residual
+from compare.runs.io import provenance_attrs
+from compare.runs.times import output_times
+from compare.studies.jobs import StudyJobs, StudySpec, study_jobs
+from compare.studies.reference import (
+    REF_METRICS,
+    SPECIES,
+    Reference,
+    continuum_errors,
+    continuum_reference,
+    exact_reference,
+    exact_solution,
+    mixing,
+)
+from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_norm
+
+__all__ = ["METRICS", "M_NORMS", "REFERENCE_LIMIT", "assemble", "fit_power", "particle_errors", "plan"]
+
+METRICS = ("w1_emp", "w2_emp", "winf_emp", "w1_rec", "w2_rec", "winf_rec", "l1_rec", "energy_gap", "weak_residual")
+SPECIES_METRICS = METRICS[:7]
+M_NORMS = (2, 4, 8)
+CHECK_RTOL = 1e-12
+"""Relative slack of the exact checks (Lemma 5.1 bound, Prop. 5.2 monotonicity): round-off only."""
+REF_METRIC_OF = {
+    "w1_emp": "w1",
+    "w2_emp": "w2",
+    "winf_emp": "winf",
+    "w1_rec": "w1",
+    "w2_rec": "w2",
+    "winf_rec": "winf",
+    "l1_rec": "l1",
+    "energy_gap": "energy",
+}
+"""Which estimated reference error bounds the accuracy of each measured error (the weak-form
+residual does not use the reference)."""
+REFERENCE_LIMIT = 0.1
+"""A metric is reference-limited when the reference's estimated error exceeds this fraction of the
+particle error at the largest N: its observed order then says more about the reference."""
+UNIT = {"units": "1"}
+
+Runs = Callable[[Any], xr.Dataset]
+"""``runs(job)``: the Dataset of a job of the study (computed in this process or read from its file)."""
+
+
+def fit_power(N: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
+    """Least-squares fit of ``log v = log C + q log N``; returns ``(q, standard error of q, C)``.
+
+    Points with a non-positive or non-finite value are left out; with fewer than two points the
+    result is NaN, with two the standard error is NaN (no residual degree of freedom).
+    """
+    u = np.log(np.asarray(N, dtype=float))
+    v = np.asarray(values, dtype=float)
+    keep = np.isfinite(v) & (v > 0)
+    u, w = u[keep], np.log(v[keep])
+    if u.size < 2:
+        return np.nan, np.nan, np.nan
+    centred = u - u.mean()
+    q = float(np.sum(centred * (w - w.mean())) / np.sum(centred**2))
+    intercept = float(w.mean() - q * u.mean())
+    se = np.nan
+    if u.size > 2:
+        residual = w - intercept - q * u
+        se = float(np.sqrt(np.sum(residual**2) / (u.size - 2) / np.sum(centred**2)))
+    return q, se, float(np.exp(intercept))
+
+
+def plan(spec: StudySpec) -> StudyJobs:
+    """The jobs of ``spec`` (no reference runs when the exact solution is the reference)."""
+    return study_jobs(spec, exact=exact_solution(spec.case, spec.T, spec.reference) is not None)
+
+
+def reference_of(spec: StudySpec, jobs: StudyJobs, runs: Runs) -> Reference:
+    """The study's reference: exact, or fv2 from the reference runs."""
+    solution = exact_solution(spec.case, spec.T, spec.reference)
+    if solution is not None:
+        return exact_reference(spec.case, solution, output_times(spec.T, spec.nt), spec.cells)
+    return continuum_reference({label: runs(job) for label, job in jobs.reference.items()}, spec.cells)
+
+
+def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str, np.ndarray]:
+    """Errors of the empirical measure and the reconstruction of one species, per output time, and
+    Lemma 5.1's W1(empirical, reconstruction) with its bound (x_N - x_1) / (2 (N - 1))."""
+    N = positions.shape[1]
+    out = {name: np.empty(positions.shape[0]) for name in (*SPECIES_METRICS, "lemma51_w1")}
+    masses = np.full(N - 1, 1.0 / (N - 1))
+    for k, (x, ref) in enumerate(zip(positions, reference, strict=True)):
+        emp = Empirical(x)
+        rec = Histogram(reconstruct(x)[0], masses)
+        out["w1_emp"][k] = wasserstein(emp, ref, 1.0)
+        out["w2_emp"][k] = wasserstein(emp, ref, 2.0)
+        out["winf_emp"][k] = wasserstein_inf(emp, ref)
+        out["w1_rec"][k] = wasserstein(rec, ref, 1.0)
+        out["w2_rec"][k] = wasserstein(rec, ref, 2.0)
+        out["winf_rec"][k] = wasserstein_inf(rec, ref)
+        out["l1_rec"][k] = lp_distance(rec, ref, 1.0)
+        out["lemma51_w1"][k] = wasserstein(emp, rec, 1.0)
+    out["lemma51_bound"] = (positions[:, -1] - positions[:, 0]) / (2.0 * (N - 1))
+    return out
+
+
+def particle_errors(run: xr.Dataset, reference: Reference) -> dict[str, Any]:
+    """All errors and checks of one equal-mass particle run (a ``compare.runs.particle_run`` Dataset
+    sampled at the reference's output times) against ``reference``."""
+    x, y, vx, vy = (run[name].values for name in ("x", "y", "vx", "vy"))
+    per_species = {sp: _species_errors(pos, reference.measures[sp]) for sp, pos in (("rho", x), ("eta", y))}
+    result: dict[str, Any] = {name: np.stack([per_species[sp][name] for sp in SPECIES]) for name in per_species["rho"]}
+    result["energy"] = run["energy"].values
+    result["dissipation"] = run["dissipation"].values
+    result["energy_gap"] = np.abs(result["energy"] - reference.energy)
+    result["weak_residual"] = particle_residual(x, vx, y, vy)
+    result["lm_sum"] = np.stack([lm_norm_power(x, m) + lm_norm_power(y, m) for m in M_NORMS])
+    sup_rho, sup_eta = sup_norm(x), sup_norm(y)
+    result["sup_max"] = np.maximum(sup_rho, sup_eta)
+    result["sup_sum"] = sup_rho + sup_eta
+    result["mixing_w1"] = np.array([wasserstein(Empirical(xk), Empirical(yk)) for xk, yk in zip(x, y, strict=True)])
+    a = run.attrs
+    result.update(t_final=float(a["t_last_event"]), n_events=int(a["n_events"]), wall_time=float(a["wall_time_s"]))
+    return result
+
+
+def _max_relative_increase(values: np.ndarray) -> float:
+    """Largest ``(v[k+1] - v[k]) / v[k]`` along the last axis (<= 0 for a non-increasing series)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.max(np.diff(values, axis=-1) / np.abs(values[..., :-1])))
+
+
+def _var(dims: tuple[str, ...], values: Any, long_name: str, **attrs: Any) -> tuple:
+    return dims, values, {**UNIT, "long_name": long_name, **attrs}
+
+
+def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -> tuple[dict, np.ndarray]:
+    """The errors over time, their suprema, fitted orders and reference-limited flags."""
+    N = np.asarray(spec.Ns)
+    sup_err = np.stack([np.max(stack[name].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
+    fits = np.array([fit_power(N, sup_err[:, k]) for k in range(len(METRICS))])
+    ref_error_sup = _reference_error(ref, stack["energy"].shape[1]).max(axis=(0, 2))
+    limit = np.array([ref_error_sup[REF_METRICS.index(REF_METRIC_OF[m])] if m in REF_METRIC_OF else 0.0 for m in METRICS])
+    out = {name: _var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference") for name in SPECIES_METRICS}
+    out.update(
+        energy_gap=_var(("N", "t"), stack["energy_gap"], "|E[Z] - E_ref|"),
+        weak_residual=_var(("N", "t"), stack["weak_residual"], "weak-form residual of the reconstruction"),
+        sup_err=_var(("N", "metric"), sup_err, "supremum over output times (and species) of the error"),
+        order=_var(("metric",), -fits[:, 0], "observed order p of sup_err ~ C N^-p (least squares, log-log)"),
+        order_se=_var(("metric",), fits[:, 1], "standard error of the observed order"),
+        order_constant=_var(("metric",), fits[:, 2], "constant C of the fit sup_err ~ C N^-p"),
+        reference_limited=(
+            ("metric",),
+            limit > REFERENCE_LIMIT * sup_err[-1],
+            {"long_name": f"reference error above {REFERENCE_LIMIT} times the error at the largest N"},
+        ),
+    )
+    return out, ref_error_sup
+
+
+def _check_vars(stack: dict[str, np.ndarray], runs: list[dict[str, Any]], ref: Reference) -> dict:
+    """Lemma 5.1, Proposition 5.2 and the m = inf statements, energy, mixing and t_final."""
+    slack = CHECK_RTOL * np.maximum(stack["lemma51_bound"], 1e-300)
+    lemma_ok = np.all((stack["lemma51_w1"] <= stack["lemma51_bound"] + slack).reshape(len(runs), -1), axis=1)
+    prop_increase = np.array([[_max_relative_increase(run["lm_sum"][k]) for k in range(len(M_NORMS))] for run in runs])
+    dx = np.diff(ref.x_edge)
+    lm_ref = np.stack([sum(np.sum(ref.averages[sp] ** m * dx, axis=1) for sp in SPECIES) for m in M_NORMS])
+    return dict(
+        energy=_var(("N", "t"), stack["energy"], "particle energy E[Z]"),
+        energy_ref=_var(("t",), ref.energy, "reference energy"),
+        dissipation=_var(("N", "t"), stack["dissipation"], "particle dissipation sum m x'^2 + sum n y'^2"),
+        dissipation_ref=_var(("t",), ref.dissipation, "reference dissipation -dE/dt"),
+        lemma51_w1=_var(("N", "species", "t"), stack["lemma51_w1"], "W1(empirical, reconstruction)"),
+        lemma51_bound=_var(("N", "species", "t"), stack["lemma51_bound"], "Lemma 5.1 bound (x_N - x_1)/(2(N - 1))"),
+        lemma51_holds=(("N",), lemma_ok, {"long_name": "Lemma 5.1 bound holds at every output time"}),
+        lm_sum=_var(("N", "m_norm", "t"), stack["lm_sum"], "||rho~||_m^m + ||eta~||_m^m"),
+        lm_sum_ref=_var(("m_norm", "t"), lm_ref, "||rho||_m^m + ||eta||_m^m of the reference cell averages"),
+        prop52_max_increase=_var(("N", "m_norm"), prop_increase, "largest relative increase of lm_sum between outputs"),
+        prop52_holds=(("N",), np.all(prop_increase <= CHECK_RTOL, axis=1), {"long_name": "Prop. 5.2 monotonicity holds"}),
+        sup_max=_var(("N", "t"), stack["sup_max"], "max(||rho~||_inf, ||eta~||_inf)"),
+        sup_sum=_var(("N", "t"), stack["sup_sum"], "||rho~||_inf + ||eta~||_inf"),
+        sup_max_increase=_var(
+            ("N",), np.array([_max_relative_increase(r["sup_max"]) for r in runs]), "largest relative increase of sup_max between outputs"
+        ),
+        sup_sum_increase=_var(
+            ("N",), np.array([_max_relative_increase(r["sup_sum"]) for r in runs]), "largest relative increase of sup_sum between outputs"
+        ),
+        mixing_w1=_var(("N", "t"), stack["mixing_w1"], "W1(rho^N, eta^N) between the species"),
+        mixing_w1_ref=_var(("t",), mixing(ref), "W1(rho, eta) of the reference"),
+        t_final=_var(("N",), stack["t_final"], "time at which the particles reach x_i = y_i"),
+        n_events=(("N",), stack["n_events"].astype(np.int64), {**UNIT, "long_name": "events up to the final state"}),
+    )
+
+
+def _reference_error(ref: Reference, nt: int) -> np.ndarray:
+    """The reference's estimated errors, ``(check, ref_metric, t)`` (zeros for an exact reference)."""
+    checks = list(ref.error) or ["exact"]
+    return np.stack([ref.error.get(c, np.zeros((len(REF_METRICS), nt))) for c in checks])
+
+
+def _reference_vars(ref: Reference, ref_error_sup: np.ndarray, nt: int) -> dict:
+    return dict(
+        ref_error=_var(
+            ("ref_check", "ref_metric", "t"),
+            _reference_error(ref, nt),
+            "distance of the reference to a second solution, max over species (exact reference: 0)",
+        ),
+        reference_error=_var(("ref_metric",), ref_error_sup, "estimated error of the reference, max over time and checks"),
+        rho_ref=_var(("t", "x"), ref.averages["rho"], "reference rho, cell averages"),
+        eta_ref=_var(("t", "x"), ref.averages["eta"], "reference eta, cell averages"),
+    )
+
+
+def _continuum_vars(spec: StudySpec, jobs: StudyJobs, runs: Runs, ref: Reference) -> dict:
+    """Distances of the spec's continuum runs to the reference and their orders in the resolution."""
+    err = np.stack([np.stack([continuum_errors(runs(jobs.continuum[s, n]), ref) for n in spec.scheme_cells]) for s in spec.schemes])
+    sup = err.max(axis=3)
+    cells = np.asarray(spec.scheme_cells)
+    order = np.array([[-fit_power(cells, sup[s, :, m])[0] for m in range(len(REF_METRICS))] for s in range(len(spec.schemes))])
+    return dict(
+        continuum_err=_var(
+            ("scheme", "cells", "ref_metric", "t"), err, "distance of the continuum run to the study's reference, max over species"
+        ),
+        continuum_sup_err=_var(("scheme", "cells", "ref_metric"), sup, "supremum over time of continuum_err"),
+        continuum_order=_var(("scheme", "ref_metric"), order, "observed order q of continuum_sup_err ~ C cells^-q (zero errors left out)"),
+    )
+
+
+def _coords(spec: StudySpec, t: np.ndarray, ref: Reference) -> dict:
+    checks = list(ref.error) or ["exact"]
+    coords = {
+        "N": ("N", np.asarray(spec.Ns), {**UNIT, "long_name": "particles per species"}),
+        "t": ("t", t, {**UNIT, "long_name": "time"}),
+        "species": ("species", list(SPECIES), {"long_name": "species"}),
+        "metric": ("metric", list(METRICS), {"long_name": "error measure"}),
+        "m_norm": ("m_norm", np.asarray(M_NORMS), {**UNIT, "long_name": "exponent m of the L^m norm"}),
+        "ref_check": ("ref_check", checks, {"long_name": "second solution the reference is compared with"}),
+        "ref_metric": ("ref_metric", list(REF_METRICS), {"long_name": "distance used for the reference error"}),
+        "x": ("x", 0.5 * (ref.x_edge[:-1] + ref.x_edge[1:]), {**UNIT, "long_name": "reference cell centre"}),
+        "x_edge": ("x_edge", ref.x_edge, {**UNIT, "long_name": "reference cell edge"}),
+        "i_show": ("i_show", np.arange(1, spec.N_show + 1), {**UNIT, "long_name": "particle index of the shown run"}),
+    }
+    if spec.schemes:
+        coords["scheme"] = ("scheme", list(spec.schemes), {"long_name": "continuum scheme"})
+        coords["cells"] = ("cells", np.asarray(spec.scheme_cells), {**UNIT, "long_name": "continuum resolution (cells or mass intervals)"})
+    return coords
+
+
+def _attrs(spec: StudySpec, t: np.ndarray, ref: Reference, runs: list[dict[str, Any]], ref_error_sup: np.ndarray, wall: float) -> dict:
+    stack_t_final = np.array([run["t_final"] for run in runs])
+    power, power_se, power_c = fit_power(np.asarray(spec.Ns), stack_t_final)
+    config = spec.config() | {
+        "reference": ref.config,
+        "particle_runs": [
+            {"N": N, "n_events": run["n_events"], "t_final": run["t_final"], "wall_time_s": run["wall_time"]}
+            for N, run in zip(spec.Ns, runs, strict=True)
+        ],
+    }
+    return {
+        "title": f"convergence study of case {spec.case.name}",
+        "Conventions": "CF-1.10",
+        "case": spec.case.name,
+        "description": spec.case.description,
+        "T": float(t[-1]),
+        "nt": int(t.size - 1),
+        "placement": spec.placement,
+        "reference": ref.kind,
+        "reference_error_w1": float(ref_error_sup[0]),
+        "N_show": spec.N_show,
+        "t_final_power": power,
+        "t_final_power_se": power_se,
+        "t_final_constant": power_c,
+        "wall_time_s": wall,
+        "case_source": spec.case.source,
+        "config": json.dumps(config, sort_keys=True),
+        **provenance_attrs(),
+    }
+
+
+def assemble(spec: StudySpec, runs: Runs) -> xr.Dataset:
+    """The study Dataset (module docstring) of ``spec`` from the Datasets of its jobs."""
+    jobs = plan(spec)
+    t = output_times(spec.T, spec.nt)
+    ref = reference_of(spec, jobs, runs)
+    particle_runs = [runs(jobs.particles[N]) for N in spec.Ns]
+    errors = [particle_errors(run, ref) for run in particle_runs]
+    stack = {name: np.stack([e[name] for e in errors]) for name in errors[0]}
+    data_vars, ref_error_sup = _error_vars(spec, stack, ref)
+    data_vars |= _check_vars(stack, errors, ref) | _reference_vars(ref, ref_error_sup, t.size)
+    shown = particle_runs[spec.Ns.index(spec.N_show)]
+    data_vars["x_show"] = _var(("t", "i_show"), shown["x"].values, f"positions x_i for N = {spec.N_show}")
+    data_vars["y_show"] = _var(("t", "i_show"), shown["y"].values, f"positions y_j for N = {spec.N_show}")
+    wall = sum(float(runs(job).attrs["wall_time_s"]) for job in [*jobs.particles.values(), *jobs.reference.values()])
+    if spec.schemes:
+        data_vars |= _continuum_vars(spec, jobs, runs, ref)
+        wall += sum(float(runs(job).attrs["wall_time_s"]) for job in jobs.continuum.values())
+    return xr.Dataset(data_vars=data_vars, coords=_coords(spec, t, ref), attrs=_attrs(spec, t, ref, errors, ref_error_sup, wall))

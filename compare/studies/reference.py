@@ -1,0 +1,153 @@
+"""The reference solution of a study at its output times, and the estimate of its own error.
+
+- ``exact``: the exact solution while the supports are disjoint (``solvers.continuum.exact``), used
+  when the initial supports are disjoint and ``T`` is not after their first contact; its energy and
+  dissipation are the solution's own closed forms;
+- ``fv2``: otherwise, the second-order finite-volume run with ``cells`` cells. Its error is estimated
+  by its distance to fv2 with ``cells // 2`` cells and to the pseudo-inverse scheme with ``cells``
+  intervals in every ``REF_METRICS`` entry (``Reference.error``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from compare.metrics import Continuous, Histogram, Measure, lp_distance, wasserstein, wasserstein_inf
+from compare.runs.cases import Case
+from solvers.continuum.exact import SeparatedSolution
+from solvers.errors import CaseError, DensityError, InputError, suggest
+
+__all__ = [
+    "REFERENCE_KINDS",
+    "REF_METRICS",
+    "SPECIES",
+    "Reference",
+    "continuum_errors",
+    "continuum_reference",
+    "distances",
+    "exact_reference",
+    "exact_solution",
+    "histograms",
+    "mixing",
+]
+
+SPECIES = ("rho", "eta")
+REF_METRICS = ("w1", "w2", "winf", "l1", "energy")
+REFERENCE_KINDS = ("auto", "exact", "fv2")
+
+
+@dataclass
+class Reference:
+    """A reference solution at the output times: one measure per species and time, energy,
+    dissipation, cell averages on a uniform grid (figures, L^m norms), its estimated error
+    (label -> array ``(len(REF_METRICS), t)``) and its configuration."""
+
+    kind: str
+    measures: dict[str, list[Measure]]
+    energy: np.ndarray
+    dissipation: np.ndarray
+    x_edge: np.ndarray
+    averages: dict[str, np.ndarray]
+    error: dict[str, np.ndarray] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def exact_solution(case: Case, T: float, kind: str = "auto") -> SeparatedSolution | None:
+    """The exact separated solution if it is the reference of ``kind`` up to ``T``, else None
+    (``CaseError`` when ``exact`` is requested but does not exist, ``InputError`` for an unknown kind)."""
+    if kind not in REFERENCE_KINDS:
+        raise InputError(f"unknown reference {kind!r}; {suggest(str(kind), REFERENCE_KINDS)}")
+    if kind == "fv2":
+        return None
+    assert case.rho0 is not None and case.eta0 is not None
+    try:
+        solution = SeparatedSolution(case.rho0, case.eta0)
+    except DensityError:
+        if kind == "exact":
+            raise CaseError(f"case {case.name} has overlapping supports; no exact solution, use reference fv2") from None
+        return None
+    if T > solution.contact_time:
+        if kind == "exact":
+            raise CaseError(
+                f"T = {T:g} is after the first contact at t = {solution.contact_time:g}; pass T <= {solution.contact_time:g} or use reference fv2"
+            )
+        return None
+    return solution
+
+
+def exact_reference(case: Case, solution: SeparatedSolution, t: np.ndarray, cells: int) -> Reference:
+    """The reference from the exact separated solution, with cell averages on ``cells`` cells of the
+    initial joint hull."""
+    marginals = {"rho": [solution.rho(tk) for tk in t], "eta": [solution.eta(tk) for tk in t]}
+    assert case.rho0 is not None and case.eta0 is not None
+    a = min(case.rho0.support[0], case.eta0.support[0])
+    b = max(case.rho0.support[1], case.eta0.support[1])
+    x_edge = np.linspace(a, b, cells + 1)
+    return Reference(
+        kind="exact",
+        measures={sp: [Continuous.from_density(mk) for mk in marginals[sp]] for sp in SPECIES},
+        energy=np.array([solution.energy(tk) for tk in t]),
+        dissipation=np.full(t.size, solution.dissipation),
+        x_edge=x_edge,
+        averages={sp: np.stack([np.diff(mk.cdf(x_edge)) / np.diff(x_edge) for mk in marginals[sp]]) for sp in SPECIES},
+        config={"kind": "exact", "contact_time": solution.contact_time, "grid_cells": cells},
+    )
+
+
+def histograms(run: xr.Dataset) -> dict[str, list[Histogram]]:
+    """The cell averages of a continuum run as measures, per species and output time."""
+    edges = run["x_edge"].values
+    dx = np.diff(edges)
+    return {sp: [Histogram(edges, row * dx) for row in run[sp].values] for sp in SPECIES}
+
+
+def distances(ma: dict[str, list[Measure]], energy_a: np.ndarray, mb: dict[str, list[Measure]], energy_b: np.ndarray) -> np.ndarray:
+    """Distances between two solutions given as measures per species and output time, max over
+    species, and their energy gap: array ``(len(REF_METRICS), t)``."""
+    out = np.empty((len(REF_METRICS), energy_a.size))
+    for k in range(energy_a.size):
+        pairs = [(ma[sp][k], mb[sp][k]) for sp in SPECIES]
+        out[0, k] = max(wasserstein(u, v, 1.0) for u, v in pairs)
+        out[1, k] = max(wasserstein(u, v, 2.0) for u, v in pairs)
+        out[2, k] = max(wasserstein_inf(u, v) for u, v in pairs)
+        out[3, k] = max(lp_distance(u, v, 1.0) for u, v in pairs)
+    out[4] = np.abs(energy_a - energy_b)
+    return out
+
+
+def continuum_errors(run: xr.Dataset, reference: Reference) -> np.ndarray:
+    """Distances of a continuum run (same output times) to ``reference`` per output time, max over
+    species: array ``(len(REF_METRICS), t)``."""
+    return distances(histograms(run), run["energy"].values, reference.measures, reference.energy)
+
+
+def continuum_reference(runs: Mapping[str, xr.Dataset], cells: int) -> Reference:
+    """The fv2 reference with ``cells`` cells from the runs of ``jobs.reference_runs(cells)`` (by
+    label), its error estimated by its distance to the other two (the pseudo-inverse densities are
+    cell averages on the same grid)."""
+    ds = runs["fv2"]
+    own = histograms(ds)
+    return Reference(
+        kind=f"fv2 ({cells} cells)",
+        measures=dict(own),
+        energy=ds["energy"].values,
+        dissipation=ds["dissipation"].values,
+        x_edge=ds["x_edge"].values,
+        averages={sp: ds[sp].values for sp in SPECIES},
+        error={
+            label: distances(own, ds["energy"].values, histograms(runs[label]), runs[label]["energy"].values)
+            for label in ("fv2_half", "lagrangian")
+        },
+        config={label: json.loads(run.attrs["config"]) | {"steps": int(run.attrs["steps"])} for label, run in runs.items()},
+    )
+
+
+def mixing(reference: Reference) -> np.ndarray:
+    """``W1(rho, eta)`` of the reference at every output time."""
+    return np.array([wasserstein(r, e) for r, e in zip(reference.measures["rho"], reference.measures["eta"], strict=True)])

@@ -1,0 +1,110 @@
+"""The validation job: a convergence study of one case with its jobs run in this process.
+
+``run_study(case, Ns=...)`` returns the study Dataset; ``validate(case, out=DIR, ...)`` also writes
+``DIR/study.nc``, the figures and ``DIR/summary.md`` (``compare.studies.report``) and returns the study
+with the text table that ``python -m compare validate`` prints. The jobs and their assembly are the
+ones a sweep runs on dask (``compare.studies.sweep``), so both give the same study.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import xarray as xr
+
+from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
+from compare.runs.cases import Case, load_case
+from compare.runs.io import prepare_directory
+from compare.studies.assembly import assemble, plan
+from compare.studies.jobs import Job, StudySpec, study_spec
+from compare.studies.report import table, write_results
+
+__all__ = ["DEFAULT_CASE", "DEFAULT_CELLS", "DEFAULT_NS", "run_in_process", "run_jobs", "run_study", "validate"]
+
+Progress = Callable[[str], None]
+
+
+def run_jobs(spec: StudySpec, progress: Progress = lambda line: None) -> dict[str, xr.Dataset]:
+    """Every job of ``spec`` run in this process, by ``Job.key``, with one progress line per job."""
+    runs: dict[str, xr.Dataset] = {}
+    for job in plan(spec).all():
+        start = time.perf_counter()
+        runs[job.key] = ds = job.run()
+        progress(_describe(job, ds, time.perf_counter() - start))
+    return runs
+
+
+def _describe(job: Job, ds: xr.Dataset, seconds: float) -> str:
+    a = ds.attrs
+    if job.kind == "continuum":
+        return f"{a['scheme']} cells={a['cells']}: {a['steps']} steps ({seconds:.1f} s)"
+    return f"particles N={a['N']}: {a['n_events']} events, last at t={a['t_last_event']:.4g} ({seconds:.1f} s)"
+
+
+def run_in_process(spec: StudySpec, progress: Progress = lambda line: None) -> tuple[xr.Dataset, xr.Dataset]:
+    """The study of ``spec`` and its trajectory run, every job run in this process."""
+    runs = run_jobs(spec, progress)
+    study = assemble(spec, lambda job: runs[job.key])
+    return study, runs[plan(spec).trajectory.key]
+
+
+def run_study(
+    case: Case | str | Path,
+    *,
+    Ns: Sequence[int],
+    T: float | None = None,
+    nt: int = 40,
+    cells: int = DEFAULT_CELLS,
+    placement: str = "right",
+    reference: str = "auto",
+    N_show: int | None = None,
+    progress: Progress = lambda line: None,
+) -> xr.Dataset:
+    """Convergence study of a case (``compare.studies.assembly``), its jobs run in this process.
+
+    Args:
+        case: a ``Case``, a case name or a TOML path.
+        Ns: particle numbers per species (at least two distinct values >= 2).
+        T: final time (default: the case's); nt: number of output intervals on [0, T].
+        cells: resolution of the fv2 reference (also the grid of the stored reference densities).
+        placement: atomisation, ``right`` (the paper's (65)) or ``mid``.
+        reference: ``auto`` (exact where it exists), ``exact`` or ``fv2``.
+        N_show: the N whose positions are stored for the profile figure (default: the smallest).
+        progress: receives one line per job.
+
+    Returns:
+        The study Dataset.
+    """
+    case = case if isinstance(case, Case) else load_case(case)
+    spec = study_spec(case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, N_show=N_show)
+    return run_in_process(spec, progress)[0]
+
+
+def validate(
+    case: Case | str | Path = DEFAULT_CASE,
+    *,
+    out: str | Path = "results",
+    Ns: Sequence[int] = DEFAULT_NS,
+    cells: int = DEFAULT_CELLS,
+    T: float | None = None,
+    nt: int = 40,
+    placement: str = "right",
+    reference: str = "auto",
+    command: str = "python -m compare",
+    progress: Progress = lambda line: None,
+) -> tuple[xr.Dataset, str]:
+    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``.
+
+    Returns:
+        The study Dataset and the text table (``compare.studies.report.table``).
+    """
+    case = case if isinstance(case, Case) else load_case(case)
+    out = Path(out)
+    prepare_directory(out, check_only=True)
+    spec = study_spec(case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference)
+    study, trajectory = run_in_process(spec, progress)
+    prepare_directory(out)
+    write_results(study, trajectory, out, command, progress)
+    return study, table(study)
