@@ -71,6 +71,9 @@ residual does not use the reference)."""
 REFERENCE_LIMIT = 0.1
 """A metric is reference-limited when the reference's estimated error exceeds this fraction of the
 particle error at the largest N: its observed order then says more about the reference."""
+SAMPLING_LIMIT = 0.01
+"""A supremum over the output times is sampling-limited when leaving out every other output time
+lowers it by more than this fraction: the time grid does not resolve the peak."""
 UNIT = {"units": "1"}
 
 Runs = Callable[[Any], xr.Dataset]
@@ -167,6 +170,9 @@ def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -
     """The errors over time, their suprema, fitted orders and reference-limited flags."""
     N = np.asarray(spec.Ns)
     sup_err = np.stack([np.max(stack[name].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
+    sup_half = np.stack([np.max(stack[name][..., ::2].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sampling_change = np.nanmax(np.where(sup_err > 0, (sup_err - sup_half) / sup_err, 0.0), axis=0)
     fits = np.array([fit_power(N, sup_err[:, k]) for k in range(len(METRICS))])
     ref_error_sup = _reference_error(ref, stack["energy"].shape[1]).max(axis=(0, 2))
     limit = np.array([ref_error_sup[REF_METRICS.index(REF_METRIC_OF[m])] if m in REF_METRIC_OF else 0.0 for m in METRICS])
@@ -178,6 +184,13 @@ def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -
         order=_var(("metric",), -fits[:, 0], "observed order p of sup_err ~ C N^-p (least squares, log-log)"),
         order_se=_var(("metric",), fits[:, 1], "standard error of the observed order"),
         order_constant=_var(("metric",), fits[:, 2], "constant C of the fit sup_err ~ C N^-p"),
+        sampling_change=_var(
+            ("metric",),
+            sampling_change,
+            "largest relative drop of sup_err over N when every other output time is left out",
+            comment=f"above {SAMPLING_LIMIT}: the output times are too sparse to resolve the supremum in time; raise nt",
+        ),
+        sampling_limited=(("metric",), sampling_change > SAMPLING_LIMIT, {"long_name": f"sampling_change above {SAMPLING_LIMIT}"}),
         reference_limited=(
             ("metric",),
             limit > REFERENCE_LIMIT * sup_err[-1],

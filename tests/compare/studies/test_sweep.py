@@ -62,7 +62,8 @@ def _content(ds: xr.Dataset) -> dict[str, object]:
     if "config" in attrs:
         attrs["config"] = _stable(json.loads(attrs["config"]))
     variables = {
-        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), _plain(var.attrs)) for name, var in ds.variables.items()
+        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), _plain(var.attrs))
+        for name, var in ds.variables.items()
     }
     return {"attrs": attrs, "variables": variables}
 
