@@ -4,8 +4,9 @@ Particles are numbered p = 0..P-1 (P = N_x + N_y): p < N_x is x_{p+1}, p >= N_x 
 ``particle_at[s]`` is the particle in slot s of the merged left-to-right order (each species in
 index order). A block is a maximal run of slots [a, b) whose particles coincide and move with one
 velocity; it is stored at its first slot (``end[a] = b``, ``x_before[a]`` = number of x-particles in
-slots < a, ``pos[a]``, ``t_ref[a]``, ``vel[a]``, ``vel_err[a]``) and found from its last slot
-(``start[b - 1] = a``). Its particles are at ``pos[a] + vel[a] (t - t_ref[a])``.
+slots < a, ``motion[a] = (position, reference time, velocity, bound on the velocity's round-off)``)
+and found from its last slot (``start[b - 1] = a``). Its particles are at
+``motion[a, POS] + motion[a, VEL] (t - motion[a, T_REF])``.
 
 A block's velocity changes only when something meets it: the velocity a particle gets from the
 particles outside its cluster depends on their order alone. At a meeting, the meeting blocks and
@@ -68,6 +69,8 @@ DEPENDS_ON = (_block_queue, _kernels, cluster)
 
 SIZE, NEXT_OUTPUT, N_CROSS, N_STICK, N_MERGE = range(5)
 """Entries of ``Blocks.counters``: heap size, next output index, event counts by kind."""
+POS, T_REF, VEL, ERR = range(4)
+"""Columns of ``Blocks.motion``."""
 
 
 class Masses(NamedTuple):
@@ -90,10 +93,7 @@ class Blocks(NamedTuple):
     end: np.ndarray
     start: np.ndarray
     x_before: np.ndarray
-    pos: np.ndarray
-    t_ref: np.ndarray
-    vel: np.ndarray
-    vel_err: np.ndarray
+    motion: np.ndarray
     heap_t: np.ndarray
     heap_s: np.ndarray
     where: np.ndarray
@@ -124,8 +124,8 @@ class Advance(NamedTuple):
 
 
 @jit(depends_on=DEPENDS_ON)
-def _at(blocks: Blocks, a: int, t: float) -> float:
-    return blocks.pos[a] + blocks.vel[a] * (t - blocks.t_ref[a])
+def _at(motion: np.ndarray, a: int, t: float) -> float:
+    return motion[a, POS] + motion[a, VEL] * (t - motion[a, T_REF])
 
 
 @jit(depends_on=DEPENDS_ON)
@@ -148,41 +148,50 @@ def prefix_sums(w: np.ndarray, first: int, count: int) -> np.ndarray:
 
 
 @jit(depends_on=DEPENDS_ON)
-def _block_velocity(masses: Masses, i0: int, i1: int, j0: int, j1: int) -> tuple[float, float]:
-    """Velocity of a block holding x_{i0+1..i1} and y_{j0+1..j1} that moves as one, and its round-off bound.
+def _velocity(M_lo: float, M_hi: float, N_lo: float, N_hi: float, C: float, tol_mass: float) -> tuple[float, float]:
+    """Velocity of a block holding x_{i0+1..i1} and y_{j0+1..j1} that moves as one, and its round-off
+    bound, from the partial sums M_lo = M_{i0}, M_hi = M_{i1}, N_lo = N_{j0}, N_hi = N_{j1} and C = M - N.
 
     Internal forces cancel in the mass-weighted sum, so the velocity is the weighted mean of what the
     particles outside give: with A = M_{i0} - N_{j0}, B = M_{i1} - N_{j1} (the imbalance of the
-    species left of and through the block) and C = M - N,
+    species left of and through the block),
 
         V = (B - A)(A + B - C) / W = ((B - C/2)^2 - (A - C/2)^2) / W,   W = block mass.
 
     Exact partial sums make V accurate to a relative tol_mass / |factor| however small it is; a factor
     within tol_mass of 0 is round-off of an exact balance (M_C = N_C, or the outside balances) and
     gives V = 0 exactly. Returns (V, bound on its round-off)."""
-    M_before = masses.M_before
-    N_before = masses.N_before
-    A = M_before[i0] - N_before[j0]
-    B = M_before[i1] - N_before[j1]
-    C = M_before[M_before.shape[0] - 1] - N_before[N_before.shape[0] - 1]
+    A = M_lo - N_lo
+    B = M_hi - N_hi
     inside = B - A
     outside = A + B - C
-    if abs(inside) <= masses.tol_mass or abs(outside) <= masses.tol_mass:
+    if abs(inside) <= tol_mass or abs(outside) <= tol_mass:
         return 0.0, 0.0
-    W = (M_before[i1] - M_before[i0]) + (N_before[j1] - N_before[j0])
-    return inside * outside / W, masses.tol_mass * (abs(inside) + abs(outside)) / W
+    W = (M_hi - M_lo) + (N_hi - N_lo)
+    return inside * outside / W, tol_mass * (abs(inside) + abs(outside)) / W
 
 
 @jit(depends_on=DEPENDS_ON)
-def _set_block(blocks: Blocks, a: int, b: int, i0: int, z: float, t: float, v: float, err: float) -> None:
+def _block_velocity(masses: Masses, i0: int, i1: int, j0: int, j1: int) -> tuple[float, float]:
+    """``_velocity`` of the block holding x_{i0+1..i1} and y_{j0+1..j1}."""
+    M_before = masses.M_before
+    N_before = masses.N_before
+    C = M_before[M_before.shape[0] - 1] - N_before[N_before.shape[0] - 1]
+    return _velocity(M_before[i0], M_before[i1], N_before[j0], N_before[j1], C, masses.tol_mass)
+
+
+@jit(depends_on=DEPENDS_ON)
+def _set_block(
+    end: np.ndarray, start: np.ndarray, x_before: np.ndarray, motion: np.ndarray, a: int, b: int, i0: int, z: float, t: float, v: float, err: float
+) -> None:
     """Make slots [a, b) a block at z at time t with velocity v (round-off bound err), x_{i0+1} first."""
-    blocks.end[a] = b
-    blocks.start[b - 1] = a
-    blocks.x_before[a] = i0
-    blocks.pos[a] = z
-    blocks.t_ref[a] = t
-    blocks.vel[a] = v
-    blocks.vel_err[a] = err
+    end[a] = b
+    start[b - 1] = a
+    x_before[a] = i0
+    motion[a, POS] = z
+    motion[a, T_REF] = t
+    motion[a, VEL] = v
+    motion[a, ERR] = err
 
 
 @jit(depends_on=DEPENDS_ON)
@@ -283,33 +292,8 @@ def _resolve(masses: Masses, blocks: Blocks, lo: int, hi: int, z: float, t: floa
         n_blocks += 1
     block_at[n_blocks] = hi
     for k in range(n_blocks):
-        _set_block(blocks, block_at[k], block_at[k + 1], block_i[k], z, t, block_v[k], block_err[k])
+        _set_block(blocks.end, blocks.start, blocks.x_before, blocks.motion, block_at[k], block_at[k + 1], block_i[k], z, t, block_v[k], block_err[k])
     return n_blocks, Kx, Ky
-
-
-@jit(depends_on=DEPENDS_ON)
-def _resolve_pair(masses: Masses, blocks: Blocks, s: int, z: float, t: float) -> bool:
-    """Rule 1 for single particles of both species in slots s, s + 1; True if they cross."""
-    Nx = masses.Nx
-    particle_at = blocks.particle_at
-    i = blocks.x_before[s]  # x_{i+1} and y_{j+1} (1-based) are the pair
-    j = s - i
-    left = particle_at[s]
-    if left < Nx:  # crossed, y_{j+1} is left of x_{i+1}
-        v_left, err_left = _block_velocity(masses, i, i, j, j + 1)
-        v_right, err_right = _block_velocity(masses, i, i + 1, j + 1, j + 1)
-    else:
-        v_left, err_left = _block_velocity(masses, i, i + 1, j, j)
-        v_right, err_right = _block_velocity(masses, i + 1, i + 1, j, j + 1)
-    if v_right - v_left > err_left + err_right:
-        particle_at[s] = particle_at[s + 1]
-        particle_at[s + 1] = left
-        _set_block(blocks, s, s + 1, i, z, t, v_left, err_left)
-        _set_block(blocks, s + 1, s + 2, i + (left >= Nx), z, t, v_right, err_right)
-        return True
-    v, err = _block_velocity(masses, i, i + 1, j, j + 1)
-    _set_block(blocks, s, s + 2, i, z, t, v, err)
-    return False
 
 
 @jit(depends_on=DEPENDS_ON)
@@ -325,31 +309,33 @@ def _sticks(masses: Masses, blocks: Blocks, a: int, b: int, hi: int, z: float, t
     jB = b - iB
     j1 = hi - i1
     v, err = _block_velocity(masses, i0, i1, j0, j1)
-    drop = blocks.vel[a] - v
+    drop = blocks.motion[a, VEL] - v
     if iB > i0 and j1 > jB and not drop < w[Nx + jB]:
         return False
     if jB > j0 and i1 > iB and not drop < w[iB]:
         return False
-    _set_block(blocks, a, hi, i0, z, t, v, err)
+    _set_block(blocks.end, blocks.start, blocks.x_before, blocks.motion, a, hi, i0, z, t, v, err)
     return True
 
 
 @jit(depends_on=DEPENDS_ON)
-def _schedule(blocks: Blocks, a: int, t: float, size: int, root_free: bool) -> tuple[int, bool]:
-    """Set the heap entry of block a: its meeting with its right neighbour if they approach faster
-    than the sum of their velocities' round-off bounds (``_block_velocity``; however slow, such an
-    approach is real), else none. A consumed root (``root_free``) is reused for a new entry.
-    Returns (size, root_free)."""
-    b = blocks.end[a]
-    vel = blocks.vel
-    if b < vel.shape[0] and vel[a] - vel[b] > blocks.vel_err[a] + blocks.vel_err[b]:
-        gap = max(_at(blocks, b, t) - _at(blocks, a, t), 0.0)
-        t_meet = t + gap / (vel[a] - vel[b])
-        if root_free and blocks.where[a] == 0:
-            block_queue_replace_root(blocks.heap_t, blocks.heap_s, blocks.where, size, a, t_meet)
+def _schedule(
+    motion: np.ndarray, heap_t: np.ndarray, heap_s: np.ndarray, where: np.ndarray, a: int, b: int, gap: float, t: float, size: int, root_free: bool
+) -> tuple[int, bool]:
+    """Set the heap entry of block a, whose right neighbour b is ``gap`` ahead at time t: their meeting
+    if they approach faster than the sum of their velocities' round-off bounds (``_velocity``; however
+    slow, such an approach is real), else none. A consumed root (``root_free``) is reused for a new
+    entry. Returns (size, root_free)."""
+    closing = motion[a, VEL] - motion[b, VEL]
+    if closing > motion[a, ERR] + motion[b, ERR]:
+        t_meet = t + max(gap, 0.0) / closing
+        if root_free and where[a] == 0:
+            block_queue_replace_root(heap_t, heap_s, where, size, a, t_meet)
             return size, False
-        return block_queue_set(blocks.heap_t, blocks.heap_s, blocks.where, size, a, t_meet), root_free
-    return block_queue_remove(blocks.heap_t, blocks.heap_s, blocks.where, size, a), root_free
+        return block_queue_set(heap_t, heap_s, where, size, a, t_meet), root_free
+    if where[a] != 0:
+        size = block_queue_remove(heap_t, heap_s, where, size, a)
+    return size, root_free
 
 
 @jit(depends_on=DEPENDS_ON)
@@ -358,8 +344,8 @@ def _emit(masses: Masses, blocks: Blocks, samples: Samples, k: int) -> None:
     t = samples.t[k]
     a = 0
     while a < blocks.end.shape[0]:
-        z = _at(blocks, a, t)
-        v = blocks.vel[a]
+        z = _at(blocks.motion, a, t)
+        v = blocks.motion[a, VEL]
         for s in range(a, blocks.end[a]):
             p = blocks.particle_at[s]
             if p < Nx:
@@ -381,10 +367,7 @@ def initial_blocks(masses: Masses, particle_at: np.ndarray, z0: np.ndarray) -> B
         np.empty(P, np.int64),
         np.empty(P, np.int64),
         np.zeros(P, np.int64),
-        np.zeros(P),
-        np.zeros(P),
-        np.zeros(P),
-        np.zeros(P),
+        np.zeros((P, 4)),
         np.full(P + 2, np.inf),
         np.zeros(P + 2, np.int64),
         np.zeros(P, np.int64),
@@ -406,9 +389,11 @@ def initial_blocks(masses: Masses, particle_at: np.ndarray, z0: np.ndarray) -> B
         lo = hi
     size = 0
     a = 0
-    while a < P:
-        size = _schedule(blocks, a, 0.0, size, False)[0]
-        a = blocks.end[a]
+    while blocks.end[a] < P:
+        b = blocks.end[a]
+        gap = _at(blocks.motion, b, 0.0) - _at(blocks.motion, a, 0.0)
+        size = _schedule(blocks.motion, blocks.heap_t, blocks.heap_s, blocks.where, a, b, gap, 0.0, size, False)[0]
+        a = b
     blocks.counters[SIZE] = size
     return blocks
 
@@ -423,17 +408,32 @@ def run_general(masses: Masses, blocks: Blocks, samples: Samples, run_to_final: 
     y-index in the cluster (0 if it has none of that species)."""
     P = blocks.end.shape[0]
     Nx = masses.Nx
+    M_before = masses.M_before
+    N_before = masses.N_before
+    C = M_before[M_before.shape[0] - 1] - N_before[N_before.shape[0] - 1]
     tol_pos = masses.tol_pos
+    tol_mass = masses.tol_mass
+    particle_at = blocks.particle_at
     end = blocks.end
     start = blocks.start
+    x_before = blocks.x_before
+    motion = blocks.motion
     heap_t = blocks.heap_t
     heap_s = blocks.heap_s
+    where = blocks.where
     counters = blocks.counters
     size = counters[SIZE]
     k = counters[NEXT_OUTPUT]
+    n_cross = counters[N_CROSS]
+    n_stick = counters[N_STICK]
+    n_merge = counters[N_MERGE]
     nt = samples.t.shape[0]
     t_now = blocks.t_now[0]
-    capacity = log.t.shape[0]
+    log_t = log.t
+    log_kind = log.kind
+    log_i = log.i
+    log_j = log.j
+    capacity = log_t.shape[0]
     rows = 0
     done = 0
     finished = False
@@ -451,60 +451,86 @@ def run_general(masses: Masses, blocks: Blocks, samples: Samples, run_to_final: 
         if done == budget or (record and rows == capacity):
             break
         a = heap_s[1]
-        blocks.where[a] = 0  # the root's entry is consumed; its node is reused or dropped below
+        where[a] = 0  # the root's entry is consumed; its node is reused or dropped below
         root_free = True
         t_now = t_next
         b = end[a]
-        z = 0.5 * (_at(blocks, a, t_now) + _at(blocks, b, t_now))
+        z = 0.5 * (_at(motion, a, t_now) + _at(motion, b, t_now))
         lo = a
-        hi = end[b]
-        while lo > 0 and abs(_at(blocks, start[lo - 1], t_now) - z) <= tol_pos:
+        z_left = 0.0  # position of the block left of the cluster
+        while lo > 0:
+            z_left = _at(motion, start[lo - 1], t_now)
+            if abs(z_left - z) > tol_pos:
+                break
             lo = start[lo - 1]
-        while hi < P and abs(_at(blocks, hi, t_now) - z) <= tol_pos:
+        hi = end[b]
+        z_right = 0.0  # position of the block right of the cluster
+        while hi < P:
+            z_right = _at(motion, hi, t_now)
+            if abs(z_right - z) > tol_pos:
+                break
             hi = end[hi]
-        i_lo = blocks.x_before[lo]
-        i_hi = blocks.x_before[hi] if hi < P else Nx
+        i_lo = x_before[lo]
+        i_hi = x_before[hi] if hi < P else Nx
         first_x = i_lo if i_hi > i_lo else -1
         first_y = lo - i_lo if hi - lo > i_hi - i_lo else -1
-        if lo == a and hi == b + 1 and b == a + 1 and i_hi - i_lo == 1:
-            if _resolve_pair(masses, blocks, a, z, t_now):
+        if lo == a and hi == a + 2 and b == a + 1 and i_hi - i_lo == 1:  # rule 1: x_{i+1}, y_{j+1}
+            i = i_lo
+            j = a - i
+            left = particle_at[a]
+            if left < Nx:  # swapped, y_{j+1} is left of x_{i+1}
+                v_left, err_left = _velocity(M_before[i], M_before[i], N_before[j], N_before[j + 1], C, tol_mass)
+                v_right, err_right = _velocity(M_before[i], M_before[i + 1], N_before[j + 1], N_before[j + 1], C, tol_mass)
+            else:
+                v_left, err_left = _velocity(M_before[i], M_before[i + 1], N_before[j], N_before[j], C, tol_mass)
+                v_right, err_right = _velocity(M_before[i + 1], M_before[i + 1], N_before[j], N_before[j + 1], C, tol_mass)
+            if v_right - v_left > err_left + err_right:
                 kind = KIND_CROSS
-                counters[N_CROSS] += 1
+                n_cross += 1
+                particle_at[a] = particle_at[b]
+                particle_at[b] = left
+                _set_block(end, start, x_before, motion, a, b, i, z, t_now, v_left, err_left)
+                _set_block(end, start, x_before, motion, b, b + 1, i + (left >= Nx), z, t_now, v_right, err_right)
             else:
                 kind = KIND_STICK
-                counters[N_STICK] += 1
-                size = block_queue_remove(heap_t, heap_s, blocks.where, size, b)
-        elif lo == a and hi == end[b] and _sticks(masses, blocks, a, b, hi, z, t_now):
+                n_stick += 1
+                v, err = _velocity(M_before[i], M_before[i + 1], N_before[j], N_before[j + 1], C, tol_mass)
+                _set_block(end, start, x_before, motion, a, hi, i, z, t_now, v, err)
+                if where[b] != 0:
+                    size = block_queue_remove(heap_t, heap_s, where, size, b)
+        elif lo == a and hi == end[b] and _sticks(masses, blocks, a, b, hi, z, t_now):  # rule 2
             kind = KIND_STICK
-            counters[N_STICK] += 1
-            size = block_queue_remove(heap_t, heap_s, blocks.where, size, b)
-        else:
+            n_stick += 1
+            if where[b] != 0:
+                size = block_queue_remove(heap_t, heap_s, where, size, b)
+        else:  # rule 3
             c = lo
             while c < hi:
-                size = block_queue_remove(heap_t, heap_s, blocks.where, size, c)
+                if where[c] != 0:
+                    size = block_queue_remove(heap_t, heap_s, where, size, c)
                 c = end[c]
             n_blocks, Kx, Ky = _resolve(masses, blocks, lo, hi, z, t_now)
             if n_blocks == 1:
                 kind = KIND_STICK
-                counters[N_STICK] += 1
+                n_stick += 1
             elif Kx == 1 and Ky == 1:
                 kind = KIND_CROSS
-                counters[N_CROSS] += 1
+                n_cross += 1
             else:
                 kind = KIND_MERGE
-                counters[N_MERGE] += 1
+                n_merge += 1
         if lo > 0:
-            size, root_free = _schedule(blocks, start[lo - 1], t_now, size, root_free)
+            size, root_free = _schedule(motion, heap_t, heap_s, where, start[lo - 1], lo, z - z_left, t_now, size, root_free)
         if hi < P:
-            size, root_free = _schedule(blocks, start[hi - 1], t_now, size, root_free)
+            size, root_free = _schedule(motion, heap_t, heap_s, where, start[hi - 1], hi, z_right - z, t_now, size, root_free)
         if root_free:
-            size = block_queue_pop_root(heap_t, heap_s, blocks.where, size)
+            size = block_queue_pop_root(heap_t, heap_s, where, size)
         done += 1
         if record:
-            log.t[rows] = t_now
-            log.kind[rows] = kind
-            log.i[rows] = first_x + 1
-            log.j[rows] = first_y + 1
+            log_t[rows] = t_now
+            log_kind[rows] = kind
+            log_i[rows] = first_x + 1
+            log_j[rows] = first_y + 1
             rows += 1
     if finished:
         while k < nt:
@@ -512,5 +538,8 @@ def run_general(masses: Masses, blocks: Blocks, samples: Samples, run_to_final: 
             k += 1
     counters[SIZE] = size
     counters[NEXT_OUTPUT] = k
+    counters[N_CROSS] = n_cross
+    counters[N_STICK] = n_stick
+    counters[N_MERGE] = n_merge
     blocks.t_now[0] = t_now
-    return Advance(rows, counters[N_CROSS] + counters[N_STICK] + counters[N_MERGE], t_now, finished)
+    return Advance(rows, n_cross + n_stick + n_merge, t_now, finished)

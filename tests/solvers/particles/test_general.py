@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from solvers.errors import ParticleInputError
 from solvers.particles.energy import dissipation, energy
 from solvers.particles.engine import ParticleRun, simulate
+from solvers.particles.events import EventChunk, EventLog
+from solvers.particles.general import GeneralResult, run_sorted
 from tests.solvers.particles.reference_general import implicit_euler
 from tests.solvers.particles.test_theorems import CLUSTERS, grid_configuration, random_configuration, weighted_distance
 
@@ -268,6 +270,44 @@ def test_random_masses_collapse_into_one_block_at_rest(seed: int) -> None:
     assert np.unique(final).size == 1 and min(x[0], y[0]) <= final[0] <= max(x[-1], y[-1])
     np.testing.assert_array_equal(np.concatenate([run.vx[0], run.vy[0]]), np.zeros(2 * N))
     assert 1e8 < run.t_last_event < 1e13
+
+
+def run_in_pieces(config: tuple[np.ndarray, ...], t_out: np.ndarray, budget: int, capacity: int) -> tuple[GeneralResult, EventChunk]:
+    """``run_sorted`` to the final state with ``budget`` events per kernel call, streaming chunks of
+    ``capacity`` rows; checks that no call exceeds either and that progress only moves forward."""
+    chunks: list[EventChunk] = []
+    calls: list[tuple[int, float]] = []
+
+    def sink(chunk: EventChunk) -> None:
+        assert 0 < chunk.t.size <= capacity
+        chunks.append(EventChunk(*(a.copy() for a in chunk)))
+
+    result = run_sorted(*config, t_out, EventLog("stream", sink, capacity), True, lambda done, t: calls.append((done, t)), budget)
+    done = np.array([c[0] for c in calls])
+    assert np.all(np.diff(done, prepend=0) <= budget) and np.all(np.diff([c[1] for c in calls]) >= 0)
+    assert done[-1] == result.n_cross + result.n_stick + result.n_merge
+    return result, EventChunk(*(np.concatenate(parts) for parts in zip(*chunks, strict=True)))
+
+
+@pytest.mark.parametrize(("budget", "capacity"), [(1, 1), (1, 5), (3, 2), (7, 1000)])
+def test_budgets_and_chunks_do_not_change_the_run(budget: int, capacity: int) -> None:
+    """The resumable kernel keeps its whole state between calls: a run in pieces of a few events and
+    chunks of a few rows is bit-identical to one call (samples, events, counts, last time), on a grid
+    configuration (clusters at t = 0, simultaneous meetings, sticks and same-species meetings) and on
+    a generic one with random masses, with output times before, between and after the events."""
+    rng = np.random.default_rng(7)
+    grid = (np.sort(rng.integers(0, 9, 12) / 4), np.sort(rng.integers(0, 9, 9) / 4), rng.integers(1, 4, 12) / 8, rng.integers(1, 4, 9) / 8)
+    generic = (np.sort(rng.random(40)), np.sort(rng.random(30)), rng.random(40) + 0.1, rng.random(30) + 0.1)
+    for config in (grid, generic):
+        t_out = np.array([0.0, 0.05, 0.05, 0.3, 1.0, 3.0, 1e9])
+        log = EventLog("keep", capacity=10**6)
+        whole = run_sorted(*config, t_out, log, True, None, 10**9)
+        pieces, events = run_in_pieces(config, t_out, budget, capacity)
+        assert whole.n_stick > 0 and log.count == events.t.size > 2 * min(budget, capacity)
+        for a, b in zip(whole, pieces, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(log.events(), events, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_unequal_numbers_with_default_masses() -> None:
