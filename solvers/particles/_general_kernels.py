@@ -319,23 +319,14 @@ def _sticks(masses: Masses, blocks: Blocks, a: int, b: int, hi: int, z: float, t
 
 
 @jit(depends_on=DEPENDS_ON)
-def _schedule(
-    motion: np.ndarray, heap_t: np.ndarray, heap_s: np.ndarray, where: np.ndarray, a: int, b: int, gap: float, t: float, size: int, root_free: bool
-) -> tuple[int, bool]:
-    """Set the heap entry of block a, whose right neighbour b is ``gap`` ahead at time t: their meeting
-    if they approach faster than the sum of their velocities' round-off bounds (``_velocity``; however
-    slow, such an approach is real), else none. A consumed root (``root_free``) is reused for a new
-    entry. Returns (size, root_free)."""
+def _meeting(motion: np.ndarray, a: int, b: int, gap: float, t: float) -> float:
+    """When block a meets its right neighbour b, ``gap`` ahead at time t: if they approach faster than
+    the sum of their velocities' round-off bounds (``_velocity``; however slow, such an approach is
+    real), else +inf (never)."""
     closing = motion[a, VEL] - motion[b, VEL]
     if closing > motion[a, ERR] + motion[b, ERR]:
-        t_meet = t + max(gap, 0.0) / closing
-        if root_free and where[a] == 0:
-            block_queue_replace_root(heap_t, heap_s, where, size, a, t_meet)
-            return size, False
-        return block_queue_set(heap_t, heap_s, where, size, a, t_meet), root_free
-    if where[a] != 0:
-        size = block_queue_remove(heap_t, heap_s, where, size, a)
-    return size, root_free
+        return t + max(gap, 0.0) / closing
+    return np.inf
 
 
 @jit(depends_on=DEPENDS_ON)
@@ -391,8 +382,9 @@ def initial_blocks(masses: Masses, particle_at: np.ndarray, z0: np.ndarray) -> B
     a = 0
     while blocks.end[a] < P:
         b = blocks.end[a]
-        gap = _at(blocks.motion, b, 0.0) - _at(blocks.motion, a, 0.0)
-        size = _schedule(blocks.motion, blocks.heap_t, blocks.heap_s, blocks.where, a, b, gap, 0.0, size, False)[0]
+        t_meet = _meeting(blocks.motion, a, b, _at(blocks.motion, b, 0.0) - _at(blocks.motion, a, 0.0), 0.0)
+        if t_meet < np.inf:
+            size = block_queue_set(blocks.heap_t, blocks.heap_s, blocks.where, size, a, t_meet)
         a = b
     blocks.counters[SIZE] = size
     return blocks
@@ -519,10 +511,25 @@ def run_general(masses: Masses, blocks: Blocks, samples: Samples, run_to_final: 
             else:
                 kind = KIND_MERGE
                 n_merge += 1
-        if lo > 0:
-            size, root_free = _schedule(motion, heap_t, heap_s, where, start[lo - 1], lo, z - z_left, t_now, size, root_free)
-        if hi < P:
-            size, root_free = _schedule(motion, heap_t, heap_s, where, start[hi - 1], hi, z_right - z, t_now, size, root_free)
+        for side in range(2):  # the entries of the blocks left of the cluster and last in it
+            if side == 0:
+                if lo == 0:
+                    continue
+                c = start[lo - 1]
+                t_meet = _meeting(motion, c, lo, z - z_left, t_now)
+            else:
+                if hi == P:
+                    continue
+                c = start[hi - 1]
+                t_meet = _meeting(motion, c, hi, z_right - z, t_now)
+            if t_meet == np.inf:
+                if where[c] != 0:
+                    size = block_queue_remove(heap_t, heap_s, where, size, c)
+            elif root_free and where[c] == 0:
+                block_queue_replace_root(heap_t, heap_s, where, size, c, t_meet)
+                root_free = False
+            else:
+                size = block_queue_set(heap_t, heap_s, where, size, c, t_meet)
         if root_free:
             size = block_queue_pop_root(heap_t, heap_s, where, size)
         done += 1
