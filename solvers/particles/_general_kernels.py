@@ -182,7 +182,17 @@ def _block_velocity(masses: Masses, i0: int, i1: int, j0: int, j1: int) -> tuple
 
 @jit(depends_on=DEPENDS_ON)
 def _set_block(
-    end: np.ndarray, start: np.ndarray, x_before: np.ndarray, motion: np.ndarray, a: int, b: int, i0: int, z: float, t: float, v: float, err: float
+    end: np.ndarray,
+    start: np.ndarray,
+    x_before: np.ndarray,
+    motion: np.ndarray,
+    a: int,
+    b: int,
+    i0: int,
+    z: float,
+    t: float,
+    v: float,
+    err: float,
 ) -> None:
     """Make slots [a, b) a block at z at time t with velocity v (round-off bound err), x_{i0+1} first."""
     end[a] = b
@@ -292,7 +302,19 @@ def _resolve(masses: Masses, blocks: Blocks, lo: int, hi: int, z: float, t: floa
         n_blocks += 1
     block_at[n_blocks] = hi
     for k in range(n_blocks):
-        _set_block(blocks.end, blocks.start, blocks.x_before, blocks.motion, block_at[k], block_at[k + 1], block_i[k], z, t, block_v[k], block_err[k])
+        _set_block(
+            blocks.end,
+            blocks.start,
+            blocks.x_before,
+            blocks.motion,
+            block_at[k],
+            block_at[k + 1],
+            block_i[k],
+            z,
+            t,
+            block_v[k],
+            block_err[k],
+        )
     return n_blocks, Kx, Ky
 
 
@@ -391,7 +413,9 @@ def initial_blocks(masses: Masses, particle_at: np.ndarray, z0: np.ndarray) -> B
 
 
 @jit(depends_on=DEPENDS_ON)
-def run_general(masses: Masses, blocks: Blocks, samples: Samples, run_to_final: bool, budget: int, log: EventChunk, record: bool) -> Advance:
+def run_general(
+    masses: Masses, blocks: Blocks, samples: Samples, run_to_final: bool, budget: int, log: EventChunk, record: bool
+) -> Advance:
     """Advance the run through at most ``budget`` (>= 1) events, up to max(``samples.t``) (or to the
     end with ``run_to_final``), writing events to ``log`` if ``record`` until its buffers are full.
 

@@ -114,5 +114,12 @@ def run_sorted(
     drive(advance, log, progress, budget)
     counts = blocks.counters
     return GeneralResult(
-        samples.x, samples.y, samples.vx, samples.vy, int(counts[N_CROSS]), int(counts[N_STICK]), int(counts[N_MERGE]), float(blocks.t_now[0])
+        samples.x,
+        samples.y,
+        samples.vx,
+        samples.vy,
+        int(counts[N_CROSS]),
+        int(counts[N_STICK]),
+        int(counts[N_MERGE]),
+        float(blocks.t_now[0]),
     )
