@@ -16,7 +16,7 @@ are products of two small mass imbalances (~1e-12 for N = 500 random masses) and
 relative to themselves, not to the masses. A cluster is resolved by one of three rules, the first
 two being exact shortcuts of the third:
 
-1. Two single particles x_i, y_j (``_resolve_pair``). They cross iff, swapped, they separate:
+1. Two single particles x_i, y_j (in ``run_general``). They cross iff, swapped, they separate:
    V(right) - V(left) > its round-off bound, with V the block velocity of each alone; this is the
    minimal-norm rule for two particles, Remark 4.1's m_i > 4 N_{j-1} + 3 n_j - 4 M_{i-1} for unit
    total masses. Otherwise they stick and move with the velocity of the pair.
@@ -75,7 +75,7 @@ POS, T_REF, VEL, ERR = range(4)
 
 class Masses(NamedTuple):
     """The fixed data of a run: ``w`` (x masses then y masses), exact partial sums ``M_before[i] =
-    M_i``, ``N_before[j] = N_j`` (``_prefix_sums``) and the round-off allowances (``general.py``)."""
+    M_i``, ``N_before[j] = N_j`` (``prefix_sums``) and the round-off allowances (``general.py``)."""
 
     Nx: int
     w: np.ndarray
@@ -222,14 +222,8 @@ def _resolve(masses: Masses, blocks: Blocks, lo: int, hi: int, z: float, t: floa
     for s in range(lo, hi):
         Kx += particle_at[s] < Nx
     Ky = hi - lo - Kx
-    x_left = blocks.x_before[lo]
+    x_left = blocks.x_before[lo]  # the cluster holds x_{x_left+1..x_left+Kx}, y_{y_left+1..y_left+Ky}
     y_left = lo - x_left
-    xs = blocks.ids[0, :Kx]
-    ys = blocks.ids[0, Kx : Kx + Ky]
-    for k in range(Kx):
-        xs[k] = x_left + k
-    for k in range(Ky):
-        ys[k] = y_left + k
     M = M_before[M_before.shape[0] - 1]
     N = N_before[N_before.shape[0] - 1]
     x_side = 2 * M_before[x_left] + (M_before[x_left + Kx] - M_before[x_left]) - M
@@ -242,11 +236,11 @@ def _resolve(masses: Masses, blocks: Blocks, lo: int, hi: int, z: float, t: floa
     uy = scratch[1, Kx : Kx + Ky]
     hy = scratch[2, Kx : Kx + Ky]
     for k in range(Kx):
-        i = xs[k]
+        i = x_left + k
         wx[k] = w[i]
         ux[k] = (2 * M_before[i] + w[i] - M) - y_side
     for k in range(Ky):
-        j = ys[k]
+        j = y_left + k
         wy[k] = w[Nx + j]
         uy[k] = (2 * N_before[j] + w[Nx + j] - N) - x_side
     solve_cluster(wx, ux, wy, uy, hx, hy)
@@ -256,19 +250,19 @@ def _resolve(masses: Masses, blocks: Blocks, lo: int, hi: int, z: float, t: floa
     ky = 0
     for s in range(lo, hi):
         if ky == Ky or (kx < Kx and hx[kx] <= hy[ky]):
-            particle_at[s] = xs[kx]
+            particle_at[s] = x_left + kx
             h[s - lo] = hx[kx]
             kx += 1
         else:
-            particle_at[s] = Nx + ys[ky]
+            particle_at[s] = Nx + y_left + ky
             h[s - lo] = hy[ky]
             ky += 1
 
     # Runs of equal h are the blocks; their velocities are recomputed from the partial mass sums and
     # adjacent blocks that do not separate by more than round-off are joined (pool adjacent violators).
-    block_at = blocks.ids[1]
-    block_i = blocks.ids[2]
-    block_j = blocks.ids[3]
+    block_at = blocks.ids[0]
+    block_i = blocks.ids[1]
+    block_j = blocks.ids[2]
     block_v = scratch[0]
     block_err = scratch[1]
     n_blocks = 0
@@ -387,7 +381,7 @@ def initial_blocks(masses: Masses, particle_at: np.ndarray, z0: np.ndarray) -> B
         np.zeros(5, np.int64),
         np.zeros(1),
         np.empty((4, P + 1)),
-        np.empty((4, P + 1), np.int64),
+        np.empty((3, P + 1), np.int64),
     )
     n_x = 0
     lo = 0
