@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -308,6 +313,36 @@ def test_budgets_and_chunks_do_not_change_the_run(budget: int, capacity: int) ->
             np.testing.assert_array_equal(a, b)
         for a, b in zip(log.events(), events, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+NRT_PROBE = """
+import numpy as np
+from numba.core.runtime import rtsys
+from solvers.particles.events import EventLog
+from solvers.particles.general import run_sorted
+
+rng = np.random.default_rng(0)
+x = np.arange(1, 401) / 400
+y, m, n = x + 0.5, rng.random(400) + 0.5, rng.random(400) + 0.5
+outstanding = []
+
+def progress(done, t):
+    stats = rtsys.get_allocation_stats()
+    outstanding.append(stats.alloc - stats.free)
+
+result = run_sorted(x, y, m, n, np.array([0.0, 1.0]), EventLog("stream", lambda chunk: None, 256), True, progress, 2000)
+print(result.n_cross + result.n_stick + result.n_merge, len(outstanding), len(set(outstanding)))
+"""
+
+
+def test_memory_does_not_grow_with_the_number_of_events() -> None:
+    """A streamed run to the final state (x_i = i/400, y_j = 1/2 + j/400, random masses, ~60,000
+    events in calls of 2000): the memory the compiled code holds (numba's allocation counters, enabled by
+    NUMBA_NRT_STATS) is the same after every kernel call, i.e. O(N + chunk) whatever the events."""
+    env = {**os.environ, "NUMBA_NRT_STATS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    out = subprocess.run([sys.executable, "-c", NRT_PROBE], env=env, capture_output=True, text=True, check=True)
+    events, calls, distinct = (int(v) for v in out.stdout.split())
+    assert events > 50_000 and calls >= events // 2000 and distinct == 1
 
 
 def test_unequal_numbers_with_default_masses() -> None:
