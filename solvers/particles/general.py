@@ -7,8 +7,12 @@ splits what it splits: a pair x_i, y_j crosses iff m_i > 4 N_{j-1} + 3 n_j - 4 M
 masses, Remark 4.1) and otherwise moves on as a block with the mass-weighted mean velocity; blocks
 can meet further particles and particles of one species can meet (when m_i + m_{i+1} < 2 n_j).
 Clusters at t = 0 are resolved by the same rule. The compiled core is
-``solvers.particles._general_kernels.run_general``; ``solvers.particles.engine.simulate`` validates
-the input and dispatches here unless the masses are all equal with N_x = N_y (the fast path).
+``solvers.particles._general_kernels``: exact shortcuts for the two common meetings (two single
+particles; two blocks approaching slowly, which stick) and the full cluster solver otherwise, an
+indexed heap of meeting times, and a resumable kernel that ``run_sorted`` drives chunk by chunk
+(``solvers.particles.events.drive``), so that a run's memory is O(N + chunk) unless the log is kept.
+``solvers.particles.engine.simulate`` validates the input and dispatches here unless the masses are
+all equal with N_x = N_y (the fast path).
 
 Event log, one row per meeting of two blocks: kind 0 = cross (a cluster of one x and one y that
 comes out as two blocks, i.e. swapped), 1 = stick (the whole cluster comes out as one block),
