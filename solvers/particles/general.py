@@ -7,8 +7,12 @@ splits what it splits: a pair x_i, y_j crosses iff m_i > 4 N_{j-1} + 3 n_j - 4 M
 masses, Remark 4.1) and otherwise moves on as a block with the mass-weighted mean velocity; blocks
 can meet further particles and particles of one species can meet (when m_i + m_{i+1} < 2 n_j).
 Clusters at t = 0 are resolved by the same rule. The compiled core is
-``solvers.particles._general_kernels.run_general``; ``solvers.particles.engine.simulate`` validates
-the input and dispatches here unless the masses are all equal with N_x = N_y (the fast path).
+``solvers.particles._general_kernels``: exact shortcuts for the two common meetings (two single
+particles; two blocks approaching slowly, which stick) and the full cluster solver otherwise, an
+indexed heap of meeting times, and a resumable kernel that ``run_sorted`` drives chunk by chunk
+(``solvers.particles.events.drive``), so that a run's memory is O(N + chunk) unless the log is kept.
+``solvers.particles.engine.simulate`` validates the input and dispatches here unless the masses are
+all equal with N_x = N_y (the fast path).
 
 Event log, one row per meeting of two blocks: kind 0 = cross (a cluster of one x and one y that
 comes out as two blocks, i.e. swapped), 1 = stick (the whole cluster comes out as one block),
@@ -23,8 +27,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-from solvers.particles._general_kernels import KIND_MERGE, run_general
-from solvers.particles.events import EventLog, Progress
+from solvers.particles._general_kernels import (
+    KIND_MERGE,
+    N_CROSS,
+    N_MERGE,
+    N_STICK,
+    Advance,
+    Masses,
+    Samples,
+    initial_blocks,
+    prefix_sums,
+    run_general,
+)
+from solvers.particles.events import PROGRESS_EVENTS, EventLog, Progress, drive
 
 __all__ = ["KIND_MERGE", "MASS_RTOL", "POSITION_RTOL", "GeneralResult", "run_sorted"]
 
@@ -61,24 +76,54 @@ def run_sorted(
     log: EventLog,
     run_to_final: bool,
     progress: Progress | None = None,
+    budget: int = PROGRESS_EVENTS,
 ) -> GeneralResult:
-    """Exact solution for sorted, validated positions ``x``, ``y`` with positive masses ``m``, ``n``;
-    the events go to ``log`` (``solvers.particles.events``)."""
+    """Exact solution for sorted, validated positions ``x``, ``y`` with positive masses ``m``, ``n``.
+
+    Args:
+        x, y: sorted positions of the x- and y-particles.
+        m, n: their positive masses.
+        t_out: non-decreasing output times.
+        log: where the events go (``solvers.particles.events``; chunks of ``log.buffers`` rows).
+        run_to_final: keep processing events past max(t_out) until none is left.
+        progress: called with (events done, time of the last one) after every kernel call.
+        budget: events per kernel call (>= 1); the results do not depend on it.
+
+    Returns:
+        The positions and right derivatives at ``t_out``, the event counts and the last event's time.
+    """
+    if log.recording and log.buffers.t.size == 0:
+        raise ValueError("an event log that records needs buffers of at least one row")
+    if budget < 1:
+        raise ValueError(f"budget must be at least one event per call, got {budget}")
+    Nx, Ny = x.size, y.size
     z0 = np.concatenate([x, y])
     particle_at = np.argsort(z0, kind="stable").astype(np.int64)  # ties: x before y, by index
     w = np.concatenate([m, n])
-    tol_pos = POSITION_RTOL * float(np.max(np.abs(z0)))
-    tol_mass = MASS_RTOL * float(np.sum(w))
-    out = run_general(x.size, w, particle_at, z0[particle_at], t_out, tol_pos, tol_mass, log.recording, run_to_final)
-    n_events = int(out[8]) + int(out[9]) + int(out[10])
-    if log.recording:
-        # the kernel is not resumable yet: it returns the whole log, handed on chunk by chunk
-        capacity = log.buffers.t.size
-        for start in range(0, n_events, capacity):
-            rows = min(capacity, n_events - start)
-            for buffer, values in zip(log.buffers, out[4:8], strict=True):
-                buffer[:rows] = values[start : start + rows]
-            log.flush(rows)
-    if progress is not None:
-        progress(n_events, float(out[11]))
-    return GeneralResult(*out[:4], int(out[8]), int(out[9]), int(out[10]), float(out[11]))
+    masses = Masses(
+        Nx,
+        w,
+        prefix_sums(w, 0, Nx),
+        prefix_sums(w, Nx, Ny),
+        POSITION_RTOL * float(np.max(np.abs(z0))),
+        MASS_RTOL * float(np.sum(w)),
+    )
+    blocks = initial_blocks(masses, particle_at, z0[particle_at])
+    nt = t_out.size
+    samples = Samples(t_out, np.empty((nt, Nx)), np.empty((nt, Ny)), np.empty((nt, Nx)), np.empty((nt, Ny)))
+
+    def advance(events: int) -> Advance:
+        return run_general(masses, blocks, samples, run_to_final, events, log.buffers, log.recording)
+
+    drive(advance, log, progress, budget)
+    counts = blocks.counters
+    return GeneralResult(
+        samples.x,
+        samples.y,
+        samples.vx,
+        samples.vy,
+        int(counts[N_CROSS]),
+        int(counts[N_STICK]),
+        int(counts[N_MERGE]),
+        float(blocks.t_now[0]),
+    )

@@ -212,3 +212,49 @@ def test_slowly_separating_pairs_are_not_merged(gap: float, m: float, n: float) 
     hx, hy = cluster_velocities([m], [0.5 + gap / 2 + n], [n], [0.5 - gap / 2 - m])
     exact = exact_velocities(np.array([m]), np.array([0.5 + gap / 2 + n]), np.array([n]), np.array([0.5 - gap / 2 - m]))
     assert hx[0] - hy[0] == pytest.approx(float(exact[0] - exact[1]), rel=1e-4) and exact[0] - exact[1] > 0
+
+
+def free_velocities(m: np.ndarray, n: np.ndarray, xs: range, ys: range) -> tuple[np.ndarray, np.ndarray]:
+    """u of the cluster holding x_i, i in xs, and y_j, j in ys (0-based), by direct sums over the
+    whole configuration: same-species partners by index, opposite-species ones outside the cluster."""
+    ux = [m[:i].sum() - m[i + 1 :].sum() - n[: ys.start].sum() + n[ys.stop :].sum() for i in xs]
+    uy = [n[:j].sum() - n[j + 1 :].sum() - m[: xs.start].sum() + m[xs.stop :].sum() for j in ys]
+    return np.array(ux), np.array(uy)
+
+
+def block_velocity(m: np.ndarray, n: np.ndarray, xs: range, ys: range) -> float | None:
+    """The common velocity if the cluster comes out as one block, else None."""
+    ux, uy = free_velocities(m, n, xs, ys)
+    hx, hy = cluster_velocities(m[xs], ux, n[ys], uy)
+    h = np.concatenate([hx, hy])
+    return float(h[0]) if np.all(h == h[0]) else None
+
+
+def test_two_blocks_that_approach_slowly_stick() -> None:
+    """Rule 2 of ``solvers.particles._general_kernels``: blocks A (left) and B, each one block in its
+    own cluster problem, approaching (V_A > V_B), come out as one block when met, provided
+    W_B (V_A - V_B) / W < 2 n_first (if A holds an x and B a y) and < 2 m_first (if A holds a y and B
+    an x), the masses of the lowest-index y and x of B. Random configurations of up to 6 + 6
+    particles with masses spread over three decades, adjacent index ranges for A and B (not two single
+    particles), the exact cluster solver for all three problems."""
+    rng = np.random.default_rng(1)
+    certified = 0
+    while certified < 40:
+        Nx, Ny = rng.integers(2, 7, 2)
+        m, n = rng.random(Nx) ** 6 + 1e-3, rng.random(Ny) ** 6 + 1e-3
+        (i0, iB, i1), (j0, jB, j1) = np.sort(rng.integers(0, Nx + 1, 3)), np.sort(rng.integers(0, Ny + 1, 3))
+        sizes = (iB - i0 + jB - j0, i1 - iB + j1 - jB)
+        if min(sizes) == 0 or sum(sizes) == 2:
+            continue
+        V_A = block_velocity(m, n, range(i0, iB), range(j0, jB))
+        V_B = block_velocity(m, n, range(iB, i1), range(jB, j1))
+        if V_A is None or V_B is None or V_A <= V_B:
+            continue
+        W_A, W_B = m[i0:iB].sum() + n[j0:jB].sum(), m[iB:i1].sum() + n[jB:j1].sum()
+        drop = W_B * (V_A - V_B) / (W_A + W_B)
+        if (iB > i0 and j1 > jB and drop >= 1.99 * n[jB]) or (jB > j0 and i1 > iB and drop >= 1.99 * m[iB]):
+            continue
+        certified += 1
+        V = block_velocity(m, n, range(i0, i1), range(j0, j1))
+        assert V is not None
+        assert V == pytest.approx((W_A * V_A + W_B * V_B) / (W_A + W_B), rel=0, abs=1e-14)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +15,8 @@ from hypothesis import strategies as st
 from solvers.errors import ParticleInputError
 from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, simulate
+from solvers.particles.events import EventChunk, EventLog
+from solvers.particles.general import GeneralResult, run_sorted
 from tests.solvers.particles.reference_general import implicit_euler
 from tests.solvers.particles.test_theorems import CLUSTERS, grid_configuration, random_configuration, weighted_distance
 
@@ -268,6 +275,74 @@ def test_random_masses_collapse_into_one_block_at_rest(seed: int) -> None:
     assert np.unique(final).size == 1 and min(x[0], y[0]) <= final[0] <= max(x[-1], y[-1])
     np.testing.assert_array_equal(np.concatenate([run.vx[0], run.vy[0]]), np.zeros(2 * N))
     assert 1e8 < run.t_last_event < 1e13
+
+
+def run_in_pieces(config: tuple[np.ndarray, ...], t_out: np.ndarray, budget: int, capacity: int) -> tuple[GeneralResult, EventChunk]:
+    """``run_sorted`` to the final state with ``budget`` events per kernel call, streaming chunks of
+    ``capacity`` rows; checks that no call exceeds either and that progress only moves forward."""
+    chunks: list[EventChunk] = []
+    calls: list[tuple[int, float]] = []
+
+    def sink(chunk: EventChunk) -> None:
+        assert 0 < chunk.t.size <= capacity
+        chunks.append(EventChunk(*(a.copy() for a in chunk)))
+
+    result = run_sorted(*config, t_out, EventLog("stream", sink, capacity), True, lambda done, t: calls.append((done, t)), budget)
+    done = np.array([c[0] for c in calls])
+    assert np.all(np.diff(done, prepend=0) <= budget) and np.all(np.diff([c[1] for c in calls]) >= 0)
+    assert done[-1] == result.n_cross + result.n_stick + result.n_merge
+    return result, EventChunk(*(np.concatenate(parts) for parts in zip(*chunks, strict=True)))
+
+
+@pytest.mark.parametrize(("budget", "capacity"), [(1, 1), (1, 5), (3, 2), (7, 1000)])
+def test_budgets_and_chunks_do_not_change_the_run(budget: int, capacity: int) -> None:
+    """The resumable kernel keeps its whole state between calls: a run in pieces of a few events and
+    chunks of a few rows is bit-identical to one call (samples, events, counts, last time), on a grid
+    configuration (clusters at t = 0, simultaneous meetings, sticks and same-species meetings) and on
+    a generic one with random masses, with output times before, between and after the events."""
+    rng = np.random.default_rng(7)
+    grid = (np.sort(rng.integers(0, 9, 12) / 4), np.sort(rng.integers(0, 9, 9) / 4), rng.integers(1, 4, 12) / 8, rng.integers(1, 4, 9) / 8)
+    generic = (np.sort(rng.random(40)), np.sort(rng.random(30)), rng.random(40) + 0.1, rng.random(30) + 0.1)
+    for config in (grid, generic):
+        t_out = np.array([0.0, 0.05, 0.05, 0.3, 1.0, 3.0, 1e9])
+        log = EventLog("keep", capacity=10**6)
+        whole = run_sorted(*config, t_out, log, True, None, 10**9)
+        pieces, events = run_in_pieces(config, t_out, budget, capacity)
+        assert whole.n_stick > 0 and log.count == events.t.size > 2 * min(budget, capacity)
+        for a, b in zip(whole, pieces, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for a, b in zip(log.events(), events, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+NRT_PROBE = """
+import numpy as np
+from numba.core.runtime import rtsys
+from solvers.particles.events import EventLog
+from solvers.particles.general import run_sorted
+
+rng = np.random.default_rng(0)
+x = np.arange(1, 401) / 400
+y, m, n = x + 0.5, rng.random(400) + 0.5, rng.random(400) + 0.5
+outstanding = []
+
+def progress(done, t):
+    stats = rtsys.get_allocation_stats()
+    outstanding.append(stats.alloc - stats.free)
+
+result = run_sorted(x, y, m, n, np.array([0.0, 1.0]), EventLog("stream", lambda chunk: None, 256), True, progress, 2000)
+print(result.n_cross + result.n_stick + result.n_merge, len(outstanding), len(set(outstanding)))
+"""
+
+
+def test_memory_does_not_grow_with_the_number_of_events() -> None:
+    """A streamed run to the final state (x_i = i/400, y_j = 1/2 + j/400, random masses, ~60,000
+    events in calls of 2000): the memory the compiled code holds (numba's allocation counters, enabled by
+    NUMBA_NRT_STATS) is the same after every kernel call, i.e. O(N + chunk) whatever the events."""
+    env = {**os.environ, "NUMBA_NRT_STATS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    out = subprocess.run([sys.executable, "-c", NRT_PROBE], env=env, capture_output=True, text=True, check=True)
+    events, calls, distinct = (int(v) for v in out.stdout.split())
+    assert events > 50_000 and calls >= events // 2000 and distinct == 1
 
 
 def test_unequal_numbers_with_default_masses() -> None:
