@@ -42,7 +42,7 @@ CASE_FILES = {
     ),
     "zero_particle_mass": ("T = 1.0\n[particles]\nx = [0.0, 1.0]\ny = [0.5, 2.0]\nm = [0.0, 1.0]\n", "non-positive mass"),
     "nan_position": ("T = 1.0\n[particles]\nx = [0.0, nan]\ny = [0.5, 2.0]\n", "particles.x[1] = nan is not a finite number"),
-    "mass_length": ("T = 1.0\n[particles]\nx = [0.0, 1.0]\ny = [0.5, 2.0]\nn = [1.0]\n", "particles.n has 1 entries for 2 particles"),
+    "mass_length": ("T = 1.0\n[particles]\nx = [0.0, 1.0]\ny = [0.5, 2.0]\nn = [1.0]\n", "particles.n has 1 entry for 2 particles"),
     "invalid_toml": ("T = \n", "is not valid TOML"),
 }
 

@@ -18,11 +18,12 @@ import xarray as xr
 from distributed import Client
 
 from compare.cli import main
+from compare.runs.cases import CASES_DIR
 from compare.runs.io import read_dataset
 from compare.studies.sweep import expand_jobs, is_complete, load_spec, run_job, run_sweep
 
 REPO = Path(__file__).resolve().parents[3]
-SEPARATED = (REPO / "data" / "cases" / "separated.toml").read_text().replace("\nT = 1.0\n", "\nT = 0.2\n")
+SEPARATED = (CASES_DIR / "separated.toml").read_text(encoding="utf-8").replace("\nT = 1.0\n", "\nT = 0.2\n")
 """The case ``separated`` before contact (exact reference, whose quantiles are closed-form)."""
 SPEC = """\
 cases = ["overlap", "sep.toml"]
@@ -62,7 +63,8 @@ def _content(ds: xr.Dataset) -> dict[str, object]:
     if "config" in attrs:
         attrs["config"] = _stable(json.loads(attrs["config"]))
     variables = {
-        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), _plain(var.attrs)) for name, var in ds.variables.items()
+        name: (var.dims, str(var.dtype), np.ascontiguousarray(var.values).tobytes(), _plain(var.attrs))
+        for name, var in ds.variables.items()
     }
     return {"attrs": attrs, "variables": variables}
 
@@ -173,7 +175,7 @@ def test_job_keys_depend_on_parameters_and_case_text(tmp_path: Path) -> None:
     # 2 cases x (3 N + 3 schemes x 2 cells + trajectory); overlap adds the fv2 reference runs not
     # already there (fv2 at 40 and 80 cells are; lagrangian at 80 too): none
     assert len(jobs) == 2 * (3 + 6 + 1)
-    shutil.copy(REPO / "data" / "cases" / "overlap.toml", tmp_path / "overlap.toml")
+    (tmp_path / "overlap.toml").write_text((CASES_DIR / "overlap.toml").read_text(encoding="utf-8"))
     with open(tmp_path / "overlap.toml", "a") as f:
         f.write("\n# edited\n")
     edited = load_spec(_write_spec(tmp_path, SPEC.replace('"overlap"', '"overlap.toml"')))
