@@ -434,7 +434,8 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> NoReturn:
         from compare.runs.io import package_version
 
-        parser.exit(0, f"particle-limit {package_version('particle-limit')}\n")
+        print(f"particle-limit {package_version('particle-limit')}")
+        parser.exit(0)
 
 
 def build_parser(prog: str = "python -m compare") -> argparse.ArgumentParser:

@@ -220,7 +220,7 @@ def trajectories_figure(run: xr.Dataset, note: str = "") -> Figure:
     a = run.attrs
     count = f"{a.get('N_x', run.sizes['i'])}" if a.get("N_x") == a.get("N_y") else f"{a['N_x']} and {a['N_y']}"
     details = "; ".join(part for part in (drawn, note) if part)
-    fig.suptitle(f"{a.get('case', '')}: particle trajectories, N = {count}" + (f" ({details})" if details else ""), fontsize=9)
+    fig.suptitle(f"{a.get('case', '')}: particle trajectories, N = {count}" + (f"\n({details})" if details else ""), fontsize=9)
     legend_below(fig, [ax])
     return fig
 
@@ -411,7 +411,7 @@ def make_figures(study: xr.Dataset, run: xr.Dataset | None, outdir: str | Path) 
     skipped: dict[str, str] = {}
     builders = dict(STUDY_FIGURES)
     if run is not None:
-        note = f"a run of its own with its event log; the study's N = {_study_Ns(study)}"
+        note = f"a run of its own, with its event log; the study's N are {_study_Ns(study)}"
         builders = {"profiles": profiles_figure, "trajectories": lambda _: trajectories_figure(run, note), **builders}
     for name, build in builders.items():
         try:
