@@ -33,9 +33,10 @@ def round_off_level(study: xr.Dataset) -> float:
     return ROUND_OFF * max(1.0, width)
 
 
-def order_note(errors: ArrayLike, level: float, what: str = "N") -> str | None:
-    """``None`` if the fitted order of ``errors`` (one per N, or per resolution: ``what``) is
-    meaningful, else why not: ``"n/a (2 N)"``, ``"n/a (round-off)"`` or ``"n/a (part round-off)"``."""
+def order_note(errors: ArrayLike, level: float, what: tuple[str, str] = ("N", "N")) -> str | None:
+    """``None`` if the fitted order of ``errors`` (one per N, or per resolution: ``what`` is the
+    noun, singular and plural) is meaningful, else why not: ``"n/a (2 N)"``, ``"n/a (round-off)"``
+    or ``"n/a (part round-off)"``."""
     e = np.asarray(errors, dtype=float)
     at_round_off = ~(e > level)
     if at_round_off.all():
@@ -43,7 +44,7 @@ def order_note(errors: ArrayLike, level: float, what: str = "N") -> str | None:
     if at_round_off.any():
         return "n/a (part round-off)"
     if e.size < MIN_FIT_POINTS:
-        return f"n/a ({e.size} {what})"
+        return f"n/a ({e.size} {what[0] if e.size == 1 else what[1]})"
     return None
 
 

@@ -400,7 +400,7 @@ def _case_markdown(name: str, study: xr.Dataset) -> str:
         is_reference = np.array([(str(scheme), int(n)) == own for n in cells])
         texts = ["reference" if ref else f"{v:.3e}" for v, ref in zip(values, is_reference, strict=True)]
         measured = values[~is_reference]
-        note = order_note(measured, level, "resolutions") if measured.size else "n/a (reference only)"
+        note = order_note(measured, level, ("resolution", "resolutions")) if measured.size else "n/a (reference only)"
         order = note or f"{study['continuum_order'].values[s, w1]:.2f}"
         limited = measured.size > 0 and ref_error > REFERENCE_LIMIT * measured[-1]
         rows.append(f"| {scheme} | {' | '.join(texts)} | {order} | {'ref.-limited' if limited else ''} |")

@@ -118,6 +118,26 @@ def test_local_cluster_with_two_workers_writes_every_output(baseline: Path, caps
     assert "## overlap" in summary and "| fv2 |" in summary
 
 
+def test_summary_over_cases_is_self_describing_and_its_table_does_not_mislead(baseline: Path) -> None:
+    """CF attributes on every variable of DIR/study.nc; in summary.md the fv2 run at the reference's
+    resolution is marked as the reference (not an error of 0), and orders say n/a where they cannot
+    be fitted."""
+    study = read_dataset(baseline / "study.nc")
+    for name, var in study.variables.items():
+        assert var.attrs.get("long_name"), name
+        if var.dtype.kind in "iuf":
+            assert var.attrs.get("units") == "1", name
+    assert {"title", "Conventions", "source", "references", "comment"} <= set(study.attrs)
+    summary = (baseline / "summary.md").read_text()
+    overlap = summary.split("## overlap")[1].split("## sep")[0]
+    fv2 = next(line for line in overlap.splitlines() if line.startswith("| fv2 |"))
+    cells = load_spec(baseline.parent / "spec.toml").cells
+    assert fv2.split(" | ")[len(cells)] == "reference" and "0.000e+00" not in fv2
+    assert "nan" not in summary
+    sep = summary.split("## sep")[1]
+    assert "reference" not in [cell.strip() for line in sep.splitlines() if line.startswith("| fv") for cell in line.split("|")]
+
+
 def test_the_study_equals_a_direct_run_study(baseline: Path) -> None:
     """The study assembled from the sweep's files equals compare.studies.assembly.run_study on the same input."""
     from compare.studies.validate import run_study
