@@ -89,10 +89,10 @@ def out_file(text: str, suffixes: tuple[str, ...], what: str) -> Path:
     """The ``--out`` file of a command: its suffix one of ``suffixes`` (``what`` says the format),
     not a directory, and creatable; its directory is created by ``make_parent`` after the work."""
     path = Path(text)
-    if path.suffix.lower() not in suffixes:
-        raise InputError(f"--out {text}: {what}; pass a file name ending in {' or '.join(suffixes)}")
     if path.is_dir():
         raise InputError(f"output path {path} is a directory; pass a file name such as {path / ('run' + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
+        raise InputError(f"--out {text}: {what}; pass a file name ending in {' or '.join(suffixes)}")
     _writable_ancestor(path.parent)
     return path
 

@@ -8,7 +8,7 @@ figures of a study. Rules every figure keeps:
   against which reference;
 - legends sit outside the axes (below them), so they never cover data; axes are padded so that no
   marker is clipped;
-- a log axis only for data with positive values: a figure whose data are zero everywhere (the
+- a log axis only for data whose values are all positive: a figure whose data are zero everywhere (the
   ``stationary`` case's energy) raises ``NothingToDraw`` with the reason, and ``make_figures``
   reports it instead of writing an empty plot;
 - an order is printed only when ``compare.studies.orders`` says it is meaningful, else ``n/a`` with
@@ -99,8 +99,10 @@ def _positive(*arrays: np.ndarray) -> bool:
 
 
 def log_if_positive(ax: Axes, *arrays: np.ndarray) -> None:
-    """Log scale on y when the data have a positive value (else linear: a log axis would be empty)."""
-    if _positive(*arrays):
+    """Log scale on y when every value is positive, else linear: a log axis would drop the zeros
+    (a final state) and the negative values (the energy of unequal total masses) without a trace."""
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    if values.size and np.all(values[np.isfinite(values)] > 0):
         ax.set_yscale("log")
 
 

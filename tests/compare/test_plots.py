@@ -19,6 +19,7 @@ from compare.plots import (
     _event_kinds,
     _event_positions,
     convergence_figure,
+    log_if_positive,
     make_figures,
     profile_times,
     trajectories_figure,
@@ -151,3 +152,11 @@ def test_profile_times_include_both_ends() -> None:
     k = profile_times(t, 4)
     assert k[0] == 0 and k[-1] == 40 and k.size == 4
     assert profile_times(t[:3], 4).tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize(("values", "scale"), [([1.0, 2.0], "log"), ([1.0, 0.0], "linear"), ([0.3, -0.1], "linear")])
+def test_log_axes_only_for_positive_data(values: list[float], scale: str) -> None:
+    """A final state (E = 0) or the negative energy of unequal masses would vanish from a log axis."""
+    ax = Figure().subplots()
+    log_if_positive(ax, np.asarray(values))
+    assert ax.get_yscale() == scale

@@ -25,7 +25,10 @@ def test_python_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     exec(compile(code, "README.md (Python API)", "exec"), {})
     out = capsys.readouterr().out
     assert " events, " in out and "mass of rho at T: 1.0" in out and " order " in out
-    assert {"study.nc", "summary.md", "convergence.png"} <= {p.name for p in (tmp_path / "api-results").iterdir()}
+    results = tmp_path / "api" / "results"
+    assert {"study.nc", "summary.md", "convergence.png"} <= {p.name for p in results.iterdir()}
+    summary = (results / "summary.md").read_text()
+    assert "Wall time of the runs: " in summary and "sum over the study's particle and continuum runs" in summary
 
 
 def test_case_table_gives_every_shipped_case_and_its_T() -> None:
