@@ -1,20 +1,39 @@
-"""Command line: ``python -m compare SUBCOMMAND ...``; without arguments, the validation study of
-the default case (``python -m compare validate overlap --out results``).
+"""Command line: ``python -m compare SUBCOMMAND ...`` (the console script ``particle-limit`` is the
+same command); without arguments, the validation study of the default case
+(``python -m compare validate overlap --out results``).
 
-Each subcommand builds its run from a case, writes the Dataset atomically to NetCDF and prints a
-one-line summary. Bad input ends with ``error: <one line>`` and exit status 2, never a traceback.
+Subcommands: ``particles``, ``continuum`` (one run, written to NetCDF), ``validate`` (a convergence
+study), ``sweep`` (studies on dask), ``plot`` and ``animate`` (look at any file written by them),
+``cases`` (the shipped cases). Every option's default is shown in ``--help``; options are never
+abbreviated (``--n`` is not ``--nt``).
+
+``--out`` is handled the same way by every command: a file for ``particles``, ``continuum`` (.nc),
+``plot`` (.png) and ``animate`` (.gif, .mp4), a directory for ``validate``, ``sweep`` and ``plot`` of
+a study; missing directories are created (after the run, so a failed run leaves nothing), a wrong
+suffix is refused. A run prints its wall time as stored in the file (``wall_time_s``). The first run
+on a machine prints ``compiling kernels (first run only)`` when numba compiles. Bad input ends with
+``error: <one line>`` and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import time
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
 
-from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
+from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS, TRAJECTORY_N
+from compare.text import plural
 from solvers.errors import InputError
+
+DIRECTORY_SUFFIXES = (".nc", ".png", ".gif", ".mp4", ".md", ".txt", ".toml")
+"""Suffixes that name a file, refused for a directory ``--out``."""
+
+
+# ---------------------------------------------------------------------------------------- shared
 
 
 def _positive_int(text: str) -> int:
@@ -37,33 +56,152 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_ints(text: str) -> list[int]:
+    try:
+        return [_positive_int(part) for part in text.split(",") if part.strip()]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+
+
+def _times(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated times, got {text!r}") from None
+    if not values or any(not 0 <= v < float("inf") for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated times >= 0, got {text!r}")
+    return values
+
+
+def _writable_ancestor(path: Path) -> None:
+    """``InputError`` unless the nearest existing ancestor of ``path`` is a writable directory (so
+    the missing directories can be created once the work is done)."""
+    ancestor = path.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"cannot create {path}: {ancestor} is a file; choose another path for --out")
+    if not os.access(ancestor, os.W_OK):
+        raise InputError(f"cannot write under {ancestor}: permission denied; choose a writable path for --out")
+
+
+def out_file(text: str, suffixes: tuple[str, ...], what: str) -> Path:
+    """The ``--out`` file of a command: its suffix one of ``suffixes`` (``what`` says the format),
+    not a directory, and creatable; its directory is created by ``make_parent`` after the work."""
+    path = Path(text)
+    if path.is_dir():
+        raise InputError(f"output path {path} is a directory; pass a file name such as {path / ('run' + suffixes[0])}")
+    if path.suffix.lower() not in suffixes:
+        raise InputError(f"--out {text}: {what}; pass a file name ending in {' or '.join(suffixes)}")
+    _writable_ancestor(path.parent)
+    return path
+
+
+def make_parent(path: Path) -> Path:
+    """Create the directory of the output file ``path`` (with its parents) if it is missing."""
+    from compare.runs.io import prepare_directory
+
+    prepare_directory(path.parent)
+    return path
+
+
+def out_directory(text: str) -> Path:
+    """The ``--out`` directory of a command: not a file name, creatable (created by the command)."""
+    path = Path(text)
+    if path.suffix.lower() in DIRECTORY_SUFFIXES and not path.is_dir():
+        raise InputError(f"--out {text}: this command writes a directory of files; pass a directory name without {path.suffix}")
+    if path.exists() and not path.is_dir():
+        raise InputError(f"output {path} exists and is not a directory; pass a directory path with --out")
+    _writable_ancestor(path)
+    return path
+
+
+@contextmanager
+def compile_notice(stream: Any = None) -> Iterator[None]:
+    """Print ``compiling kernels (first run only)`` once to ``stream`` (default stderr) when numba
+    compiles a kernel in the block, i.e. when its disk cache has no entry for it yet."""
+    from numba.core import event
+
+    class Notice(event.Listener):
+        shown = False
+
+        def on_start(self, ev: event.Event) -> None:
+            if not self.shown:
+                self.shown = True
+                print("compiling kernels (first run only; later runs load them from numba's cache)", file=stream or sys.stderr, flush=True)
+
+        def on_end(self, ev: event.Event) -> None:
+            pass
+
+    with event.install_listener("numba:compile", Notice()):
+        yield
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run, for the files that record it."""
+    return " ".join([args.prog, *args.argv])
+
+
+# ---------------------------------------------------------------------------------------- particles
+
+
 def _cmd_particles(args: argparse.Namespace) -> int:
     from compare.runs.io import write_dataset
     from compare.runs.particle_run import run_particles, summary_line
 
-    start = time.perf_counter()
-    ds = run_particles(args.case, N=args.N, T=args.T, nt=args.nt, placement=args.placement)
-    write_dataset(ds, args.out)
-    print(summary_line(ds, wall_time=time.perf_counter() - start, out=args.out))
+    out = out_file(args.out, (".nc",), "a particle run is written as NetCDF-4")
+    with compile_notice():
+        ds = run_particles(args.case, N=args.N, T=args.T, nt=args.nt, placement=args.placement)
+    write_dataset(ds, make_parent(out))
+    print(summary_line(ds, wall_time=ds.attrs["wall_time_s"], out=out))
     return 0
+
+
+def _add_particles(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("particles", help="exact event-driven particle run of a case")
+    p.add_argument("case", help="case name (see 'cases') or path to a TOML case file")
+    p.add_argument("--N", type=_positive_int, default=None, help="particles per species (default: the case's N)")
+    p.add_argument("--T", type=_positive_float, default=None, help="final time (default: the case's T)")
+    p.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
+    p.add_argument(
+        "--placement",
+        choices=("right", "mid"),
+        default=None,
+        help="atomisation of the densities: right ends of the equal-mass cells (paper's (65)) or cell midpoints "
+        "(default: right; refused for explicit particles and grid atomisation)",
+    )
+    p.add_argument("--out", default="particles.nc", help="output NetCDF file (its directory is created if missing)")
+    p.set_defaults(func=_cmd_particles)
+
+
+# ---------------------------------------------------------------------------------------- continuum
 
 
 def _cmd_continuum(args: argparse.Namespace) -> int:
     from compare.runs.continuum_run import run_continuum, summary_line
     from compare.runs.io import write_dataset
 
-    start = time.perf_counter()
-    ds = run_continuum(args.case, cells=args.cells, scheme=args.scheme, T=args.T, nt=args.nt, cfl=args.cfl)
-    write_dataset(ds, args.out)
-    print(summary_line(ds, wall_time=time.perf_counter() - start, out=args.out))
+    out = out_file(args.out, (".nc",), "a continuum run is written as NetCDF-4")
+    with compile_notice():
+        ds = run_continuum(args.case, cells=args.cells, scheme=args.scheme, T=args.T, nt=args.nt, cfl=args.cfl)
+    write_dataset(ds, make_parent(out))
+    print(summary_line(ds, wall_time=ds.attrs["wall_time_s"], out=out))
     return 0
 
 
-def _positive_ints(text: str) -> list[int]:
-    try:
-        return [_positive_int(part) for part in text.split(",") if part.strip()]
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}") from None
+def _add_continuum(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("continuum", help="finite-volume or pseudo-inverse run of a case")
+    c.add_argument("case", help="case name (see 'cases') or path to a TOML case file")
+    c.add_argument("--cells", type=_positive_int, default=2000, help="grid cells (or s-intervals for lagrangian)")
+    c.add_argument("--scheme", choices=("fv1", "fv2", "lagrangian"), default="fv2", help="continuum scheme")
+    c.add_argument("--T", type=_positive_float, default=None, help="final time (default: the case's T)")
+    c.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
+    c.add_argument("--cfl", type=_positive_float, default=0.45, help="CFL number: in (0, 0.5] for fv1/fv2, in (0, 1] for lagrangian")
+    c.add_argument("--out", default="continuum.nc", help="output NetCDF file (its directory is created if missing)")
+    c.set_defaults(func=_cmd_continuum)
+
+
+# ---------------------------------------------------------------------------------------- validate
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -72,19 +210,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    command = " ".join(["python -m compare", *args.argv])
-    _, text = validate(
-        args.case,
-        out=args.out,
-        Ns=args.N,
-        cells=args.cells,
-        T=args.T,
-        nt=args.nt,
-        placement=args.placement,
-        reference=args.reference,
-        command=command,
-        progress=progress,
-    )
+    out_directory(args.out)
+    with compile_notice():
+        _, text = validate(
+            args.case,
+            out=args.out,
+            Ns=args.N,
+            cells=args.cells,
+            T=args.T,
+            nt=args.nt,
+            placement=args.placement,
+            reference=args.reference,
+            N_show=args.N_show,
+            trajectory_N=args.trajectory_N,
+            command=_command(args),
+            progress=progress,
+        )
     print(text)
     print(f"results in {args.out}/ (study.nc, summary.md, figures)")
     return 0
@@ -92,10 +233,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="convergence study of a case: NetCDF, figures, summary.md, table")
-    v.add_argument("case", nargs="?", default=DEFAULT_CASE, help=f"case name or TOML path (default {DEFAULT_CASE})")
-    v.add_argument("--N", type=_positive_ints, default=list(DEFAULT_NS), help="particle numbers, e.g. 100,200,400")
+    v.add_argument("case", nargs="?", default=DEFAULT_CASE, help="case name or TOML path")
+    v.add_argument("--N", type=_positive_ints, default=list(DEFAULT_NS), help="particle numbers, comma-separated")
     v.add_argument("--cells", type=_positive_int, default=DEFAULT_CELLS, help="cells of the fv2 reference")
-    v.add_argument("--T", type=_positive_float, default=None, help="final time (overrides the case)")
+    v.add_argument("--T", type=_positive_float, default=None, help="final time (default: the case's T)")
     v.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
     v.add_argument("--placement", choices=("right", "mid"), default="right", help="atomisation of the initial data")
     v.add_argument(
@@ -104,83 +245,226 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="exact solution (disjoint supports, before contact), fv2, or auto: exact where it exists",
     )
-    v.add_argument("--out", default="results", help="output directory")
+    v.add_argument("--N-show", type=_positive_int, default=None, help="the N of the profile figure, one of --N (default: the smallest)")
+    v.add_argument(
+        "--trajectory-N", type=_positive_int, default=TRAJECTORY_N, help="particles per species of the trajectory figure's own run"
+    )
+    v.add_argument("--out", default="results", help="output directory (created if missing)")
     v.set_defaults(func=_cmd_validate)
+
+
+# ---------------------------------------------------------------------------------------- sweep
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from compare.studies.sweep import run_sweep
 
-    command = " ".join(["python -m compare", *args.argv])
+    out = out_directory(args.out)
     try:
-        study = run_sweep(args.spec, args.out, workers=args.workers, scheduler=args.scheduler, command=command)
+        study = run_sweep(args.spec, out, workers=args.workers, scheduler=args.scheduler, command=_command(args))
     except KeyboardInterrupt:
         print(f"error: interrupted; completed runs are kept in {args.out}/runs, rerun the same command to resume", file=sys.stderr)
         return 130
-    print(f"results in {args.out}/ (study.nc and summary.md over {study.sizes['case']} cases, one directory per case)")
+    print(f"results in {args.out}/ (study.nc and summary.md over {plural(study.sizes['case'], 'case')}, one directory per case)")
     return 0
 
 
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("sweep", help="run a sweep specification (TOML) on dask.distributed; resumes where it stopped")
     s.add_argument("spec", help="sweep specification file (see compare.studies.sweep)")
-    s.add_argument("--out", default="sweep", help="output directory (runs/, study.nc, summary.md, one directory per case)")
+    s.add_argument(
+        "--out", default="sweep", help="output directory (runs/, study.nc, summary.md, one directory per case; created if missing)"
+    )
     where = s.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=_positive_int, default=2, help="worker processes of the local cluster (default 2)")
-    where.add_argument("--scheduler", default=None, help="address of a running dask scheduler, e.g. tcp://host:8786")
+    where.add_argument("--workers", type=_positive_int, default=2, help="worker processes of the local cluster")
+    where.add_argument(
+        "--scheduler", default=None, help="address of a running dask scheduler, e.g. tcp://host:8786 (default: a local cluster)"
+    )
     s.set_defaults(func=_cmd_sweep)
 
 
+# ---------------------------------------------------------------------------------------- plot
+
+
+def _pair(args: argparse.Namespace, kind: str, ds: Any) -> Any:
+    """The run against ``--against`` (``compare.look.against``), or None without it."""
+    from compare.look import against, read_kind
+
+    if args.against is None:
+        return None
+    if kind != "particles":
+        raise InputError(f"--against overlays a particle run on a continuum run, but {args.file} is a {kind} file; pass a particle run")
+    _, pde = read_kind(args.against, ("continuum",))
+    return against(ds, pde, args.file, args.against)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from compare.look import read_kind
+    from compare.plots import make_figures, save_png, sweep_figure
+    from compare.run_plots import continuum_run_figure, particle_run_figure
+
+    kind, ds = read_kind(args.file)
+    pair = _pair(args, kind, ds)
+    if kind in ("study", "sweep") and args.times is not None:
+        raise InputError(f"--times chooses the profiles of a run, but {args.file} is a {kind} file; drop --times")
+    if kind == "study":
+        outdir = out_directory(args.out or str(Path(args.file).with_suffix("")) + "_figures")
+        written, skipped = make_figures(ds, None, outdir)
+        for name, reason in skipped.items():
+            print(f"{name}: not drawn, {reason}", file=sys.stderr)
+        print(f"{plural(len(written), 'figure')} of {args.file} in {outdir}/: {', '.join(path.name for path in written.values())}")
+        return 0
+    out = out_file(args.out or str(Path(args.file).with_suffix(".png")), (".png",), "figures are written as PNG")
+    if kind == "sweep":
+        fig = sweep_figure(ds)
+    elif kind == "particles":
+        fig = particle_run_figure(ds, args.times, pair)
+    else:
+        fig = continuum_run_figure(ds, args.times)
+    save_png(fig, make_parent(out))
+    print(f"{kind} file {args.file} drawn -> {out}")
+    return 0
+
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plot", help="draw a particle run, continuum run or study file (PNG)")
+    p.add_argument("file", help="a .nc file written by particles, continuum, validate or sweep")
+    p.add_argument("--against", default=None, help="a continuum run to overlay on a particle run, with their W1 distance over time")
+    p.add_argument(
+        "--times",
+        type=_times,
+        default=None,
+        help="comma-separated times of the density profiles, each shown at its nearest output time (default: 4 spread over [0, T])",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="PNG file for a run or a sweep summary, directory for a study (default: FILE with .png, or FILE_figures/ for a study)",
+    )
+    p.set_defaults(func=_cmd_plot)
+
+
+# ---------------------------------------------------------------------------------------- animate
+
+
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from compare.animate import animate, check_movie_path
+    from compare.look import read_kind
+
+    kind, ds = read_kind(args.file, ("particles", "continuum"))
+    pair = _pair(args, kind, ds)
+    out = check_movie_path(out_file(args.out, (".gif", ".mp4"), "an animation is a GIF (or MP4 with ffmpeg)"))
+    if kind == "continuum" and args.style != "ticks":
+        raise InputError(f"--style draws particles, but {args.file} is a continuum run; drop --style")
+    animate(ds, make_parent(out), pair=pair, style=args.style, fps=args.fps)
+    frames = ds.sizes["t"] if pair is None else pair.t.size
+    print(f"{kind} file {args.file} animated, {frames} frames at {args.fps:g} per second -> {out}")
+    return 0
+
+
+def _add_animate(sub: argparse._SubParsersAction) -> None:
+    a = sub.add_parser("animate", help="animate a particle run (over a continuum run) or a continuum run: GIF, or MP4 with ffmpeg")
+    a.add_argument("file", help="a particle or continuum run (.nc)")
+    a.add_argument("--against", default=None, help="a continuum run drawn under the particles (frames at the common output times)")
+    a.add_argument(
+        "--style", choices=("ticks", "histogram"), default="ticks", help="the particles as ticks (with their histogram) or a histogram"
+    )
+    a.add_argument("--fps", type=_positive_float, default=10.0, help="frames per second (one frame per output time)")
+    a.add_argument("--out", required=True, help="movie file: .gif (Pillow) or .mp4 (needs ffmpeg); its directory is created if missing")
+    a.set_defaults(func=_cmd_animate)
+
+
+# ---------------------------------------------------------------------------------------- cases
+
+
+def _cmd_cases(args: argparse.Namespace) -> int:
+    import textwrap
+
+    from compare.runs.cases import list_cases, load_case
+
+    for name in list_cases():
+        case = load_case(name)
+        if case.particles is not None:
+            counts = f"{case.N} explicit particles" + ("" if case.N_eta is None else f" (and {case.N_eta} of eta)")
+        else:
+            counts = f"N = {case.N}" + ("" if case.N_eta in (None, case.N) else f", N_eta = {case.N_eta}")
+        print(f"{name}  (T = {case.T:g}, {counts})")
+        print(textwrap.fill(" ".join(case.description.split()), width=100, initial_indent="    ", subsequent_indent="    "))
+    return 0
+
+
+def _add_cases(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("cases", help="list the shipped cases with their final time T and description")
+    c.set_defaults(func=_cmd_cases)
+
+
+# ---------------------------------------------------------------------------------------- parser
+
+
+class _Help(argparse.HelpFormatter):
+    """Every option's default in its help, unless there is none (None) or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, argparse.SUPPRESS, False) or action.nargs == 0:
+            return text
+        default = ",".join(map(str, action.default)) if isinstance(action.default, list) else "%(default)s"
+        return f"{text} (default: {default})"
+
+
 class _Parser(argparse.ArgumentParser):
-    """Option errors as one line ``error: ...`` with exit status 2, like every other bad input."""
+    """Option errors as one line ``error: ...`` with exit status 2, like every other bad input; no
+    abbreviated options; defaults in the help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message}; see '{self.prog} --help'\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (no heavy import otherwise)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> NoReturn:
+        from compare.runs.io import package_version
+
+        print(f"particle-limit {package_version('particle-limit')}")
+        parser.exit(0)
+
+
+def build_parser(prog: str = "python -m compare") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m compare",
-        description="Particle system (6) versus continuum system (5): runs, errors, convergence studies.",
+        prog=prog,
+        description="Particle system (6) versus continuum system (5): runs, errors, convergence studies, and figures of them.",
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("particles", help="exact event-driven particle run of a case")
-    p.add_argument("case", help="case name (see data/cases) or path to a TOML case file")
-    p.add_argument("--N", type=_positive_int, default=None, help="particles per species (overrides the case)")
-    p.add_argument("--T", type=_positive_float, default=None, help="final time (overrides the case)")
-    p.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
-    p.add_argument(
-        "--placement",
-        choices=("right", "mid"),
-        default="right",
-        help="atomisation: right ends of the equal-mass cells (paper's (65)) or cell midpoints",
-    )
-    p.add_argument("--out", default="particles.nc", help="output NetCDF file")
-    p.set_defaults(func=_cmd_particles)
-
-    c = sub.add_parser("continuum", help="finite-volume or pseudo-inverse run of a case")
-    c.add_argument("case", help="case name (see data/cases) or path to a TOML case file")
-    c.add_argument("--cells", type=_positive_int, default=2000, help="grid cells (or s-intervals for lagrangian)")
-    c.add_argument("--scheme", choices=("fv1", "fv2", "lagrangian"), default="fv2", help="continuum scheme")
-    c.add_argument("--T", type=_positive_float, default=None, help="final time (overrides the case)")
-    c.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
-    c.add_argument("--cfl", type=_positive_float, default=0.45, help="CFL number: in (0, 0.5] for fv1/fv2, in (0, 1] for lagrangian")
-    c.add_argument("--out", default="continuum.nc", help="output NetCDF file")
-    c.set_defaults(func=_cmd_continuum)
-
+    _add_particles(sub)
+    _add_continuum(sub)
     _add_validate(sub)
     _add_sweep(sub)
+    _add_plot(sub)
+    _add_animate(sub)
+    _add_cases(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    prog = "particle-limit" if argv is None and Path(sys.argv[0]).name == "particle-limit" else "python -m compare"
+    parser = build_parser(prog)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["validate"])
     args.argv = argv
+    args.prog = prog
     try:
         return args.func(args)
     except InputError as exc:
@@ -189,6 +473,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; no output was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (``... | head``): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -3,3 +3,5 @@
 DEFAULT_CASE = "overlap"
 DEFAULT_NS = (100, 200, 400, 800, 1600)
 DEFAULT_CELLS = 8000
+TRAJECTORY_N = 12
+"""Default particles per species of the trajectory figure's run (a run of its own, with its event log)."""

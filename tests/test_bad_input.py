@@ -42,7 +42,7 @@ CASE_FILES = {
     ),
     "zero_particle_mass": ("T = 1.0\n[particles]\nx = [0.0, 1.0]\ny = [0.5, 2.0]\nm = [0.0, 1.0]\n", "non-positive mass"),
     "nan_position": ("T = 1.0\n[particles]\nx = [0.0, nan]\ny = [0.5, 2.0]\n", "particles.x[1] = nan is not a finite number"),
-    "mass_length": ("T = 1.0\n[particles]\nx = [0.0, 1.0]\ny = [0.5, 2.0]\nn = [1.0]\n", "particles.n has 1 entries for 2 particles"),
+    "mass_length": ("T = 1.0\n[particles]\nx = [0.0, 1.0]\ny = [0.5, 2.0]\nn = [1.0]\n", "particles.n has 1 entry for 2 particles"),
     "invalid_toml": ("T = \n", "is not valid TOML"),
 }
 
@@ -101,7 +101,9 @@ OPTIONS = [
     (["particles", "overlap", "--placement", "left"], "argument --placement: invalid choice: 'left'"),
     (["particles", "overlapp"], "unknown case 'overlapp'; did you mean 'overlap'?"),
     (["particles", "missing/nowhere.toml"], "case file missing/nowhere.toml does not exist"),
-    (["particles", "overlap", "--N", "4", "--out", "no/such/dir/run.nc"], "cannot write no/such/dir/run.nc"),
+    (["particles", "overlap", "--N", "4", "--out", "run.txt"], "--out run.txt: a particle run is written as NetCDF-4"),
+    (["particles", "cluster", "--placement", "mid"], "case cluster gives explicit particles, so a placement does not apply"),
+    (["particles", "overlap", "--nt", "4", "--n", "4"], "unrecognized arguments: --n 4"),
     (["continuum", "overlap", "--scheme", "fv3"], "argument --scheme: invalid choice: 'fv3'"),
     (["continuum", "overlap", "--cells", "2"], "cells = 2 is too few"),
     (["continuum", "overlap", "--cfl", "0.9"], "cfl = 0.9 is outside (0, 0.5]"),
@@ -280,6 +282,12 @@ API = [
     ("atomise: N = 0", lambda: atomise(density_from_spec(UNIFORM_01), 0), DensityError, "N must be a positive integer, got 0"),
     ("run_particles: T = 0", lambda: run_particles("overlap", N=4, T=0.0), InputError, "T must be a positive finite time, got 0.0"),
     ("run_particles: N = 0", lambda: run_particles("overlap", N=0), CaseError, "N must be a positive integer, got 0"),
+    (
+        "run_particles: placement of grid particles",
+        lambda: run_particles("grid_bumps", N=10, placement="mid"),
+        CaseError,
+        "so a placement does not apply; drop the placement",
+    ),
     ("run_continuum: scheme", lambda: run_continuum("overlap", scheme="fv3", cells=10), SchemeError, "unknown scheme 'fv3'"),
     ("run_continuum: cells", lambda: run_continuum("overlap", cells=3), SchemeError, "cells = 3 is too few"),
     ("run_continuum: T < 0", lambda: run_continuum("overlap", cells=10, T=-1.0), InputError, "T must be a positive finite time"),

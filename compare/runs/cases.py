@@ -1,9 +1,12 @@
-"""Named initial-value problems ("cases") read from TOML files in ``data/cases``.
+"""Named initial-value problems ("cases"): the TOML files shipped as package data in
+``compare/cases`` (``CASES_DIR``, read through ``importlib.resources``, so an installed wheel has
+them), or any TOML file given by its path.
 
 A case file holds the final time ``T``, optionally ``N`` (default 400) and a ``description``, and
 either the two initial densities as tables ``[rho0]`` and ``[eta0]`` (see
 ``solvers.initial.density_from_spec`` for the kinds) or explicit particles ``[particles]`` with
-arrays ``x``, ``y`` of equal length and optional masses ``m``, ``n`` (then N is their length).
+arrays ``x`` and ``y`` (of any lengths N_x, N_y) and optional masses ``m``, ``n`` (one per particle;
+default ``1/N_x`` and ``1/N_y``, unit total masses).
 
 Density cases take three optional keys for unequal masses:
 
@@ -17,7 +20,8 @@ Density cases take three optional keys for unequal masses:
 
 ``initial_state`` gives positions and masses for every case; ``initial_particles`` gives the positions of
 the paper's setting only (N particles of mass 1/N per species, ``Case.unit_equal_masses``) and refuses
-other cases, since positions alone would silently drop their masses.
+other cases, since positions alone would silently drop their masses. A ``placement`` applies to
+``atomisation = "equal"`` only: for explicit particles and grid atomisation it is refused, not ignored.
 """
 
 from __future__ import annotations
@@ -25,30 +29,35 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from compare.text import plural
 from solvers.checks import check_integer, check_number, is_number
 from solvers.errors import CaseError, DensityError, suggest
 from solvers.initial import KINDS, Density, atomise, atomise_grid, density_from_spec
 
 __all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "initial_particles", "initial_state", "list_cases", "load_case"]
 
-CASES_DIR = Path(__file__).resolve().parents[2] / "data" / "cases"
+CASES_DIR: Traversable = resources.files("compare") / "cases"
+"""The shipped case files (package data of ``compare``)."""
 DEFAULT_N = 400
 
 _TOP_KEYS = ("description", "T", "N", "N_eta", "atomisation", "rho0", "eta0", "particles")
 _PARTICLE_KEYS = ("x", "y", "m", "n")
 ATOMISATIONS = ("equal", "grid")
+Placement = Literal["right", "mid"]
 
 
 @dataclass(frozen=True, eq=False)
 class Case:
     """A parsed, validated case: densities ``rho0``/``eta0`` (unit-mass shapes, scaled by the total
     masses ``mass_rho``/``mass_eta``) or explicit ``particles``; ``N`` and ``N_eta`` are the particle
-    (grid: cell) counts of rho and eta."""
+    (grid: cell) counts of rho and eta (``N_eta`` None: the same as ``N``)."""
 
     name: str
     T: float
@@ -71,27 +80,27 @@ class Case:
     def unit_equal_masses(self) -> bool:
         """True in the paper's setting: N particles of mass 1/N per species (unit total masses)."""
         if self.particles is not None:
-            return "m" not in self.particles and "n" not in self.particles
+            return "m" not in self.particles and "n" not in self.particles and self.N_eta is None
         same_N = self.N_eta is None or self.N_eta == self.N
         return self.atomisation == "equal" and same_N and self.mass_rho == 1.0 and self.mass_eta == 1.0
 
 
 def list_cases() -> list[str]:
-    """Names of the case files shipped in ``data/cases``."""
-    return sorted(p.stem for p in CASES_DIR.glob("*.toml"))
+    """Names of the shipped case files (``CASES_DIR``)."""
+    return sorted(p.name.removesuffix(".toml") for p in CASES_DIR.iterdir() if p.name.endswith(".toml"))
 
 
-def _resolve(name_or_path: str | Path) -> Path:
+def _resolve(name_or_path: str | Path) -> Path | Traversable:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
         if not path.is_file():
             raise CaseError(f"case file {text} does not exist; pass an existing .toml file or a case name ({', '.join(list_cases())})")
         return path
-    path = CASES_DIR / f"{text}.toml"
-    if not path.is_file():
+    shipped = CASES_DIR / f"{text}.toml"
+    if not shipped.is_file():
         raise CaseError(f"unknown case {text!r}; {suggest(text, list_cases())}")
-    return path
+    return shipped
 
 
 def _particle_array(value: Any, where: str) -> np.ndarray:
@@ -121,15 +130,12 @@ def _parse_particles(table: Any, label: str) -> dict[str, np.ndarray]:
                 f"{label}: particles.{key} is not sorted: {key}[{k}] = {arrays[key][k]:g} > {key}[{k + 1}] = "
                 f"{arrays[key][k + 1]:g}; list positions left to right"
             )
-    if arrays["x"].size != arrays["y"].size:
-        raise CaseError(
-            f"{label}: particles.x has {arrays['x'].size} entries but particles.y has {arrays['y'].size}; give both species the same number of particles"
-        )
     for mass, pos in (("m", "x"), ("n", "y")):
         if mass in arrays:
             if arrays[mass].size != arrays[pos].size:
                 raise CaseError(
-                    f"{label}: particles.{mass} has {arrays[mass].size} entries for {arrays[pos].size} particles; pass one mass per particle"
+                    f"{label}: particles.{mass} has {plural(arrays[mass].size, 'entry', 'entries')} for "
+                    f"{plural(arrays[pos].size, 'particle')}; pass one mass per particle"
                 )
             if np.any(arrays[mass] <= 0):
                 raise CaseError(f"{label}: particles.{mass} has a non-positive mass; pass positive masses")
@@ -172,7 +178,8 @@ def parse_case(spec: dict[str, Any], name: str, source: str, label: str) -> Case
         if extra:
             raise CaseError(f"{label}: [particles] fixes the initial data and N; remove {', '.join(extra)}")
         particles = _parse_particles(spec["particles"], label)
-        return Case(name, float(T), int(particles["x"].size), None, None, particles, source, spec)
+        N_x, N_y = particles["x"].size, particles["y"].size
+        return Case(name, float(T), N_x, None, None, particles, source, spec, N_eta=None if N_y == N_x else N_y)
     N = _count(spec, "N", DEFAULT_N, label)
     N_eta = _count(spec, "N_eta", N, label)
     atomisation = spec.get("atomisation", "equal")
@@ -186,12 +193,13 @@ def parse_case(spec: dict[str, Any], name: str, source: str, label: str) -> Case
 
 
 def load_case(name_or_path: str | Path) -> Case:
-    """Load and validate a case by name (``data/cases/<name>.toml``) or by path.
+    """Load and validate a case by name (a shipped file ``CASES_DIR/<name>.toml``) or by path.
 
     Raises ``CaseError`` (one line) for an unknown name (listing the available ones and the closest),
     a missing or unreadable file, invalid TOML, unknown keys and wrong types or values.
     """
     path = _resolve(name_or_path)
+    name = Path(path.name).stem
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -201,10 +209,10 @@ def load_case(name_or_path: str | Path) -> Case:
     except tomllib.TOMLDecodeError as exc:
         message = " ".join(str(exc).split())
         raise CaseError(f"case file {path} is not valid TOML: {message}; fix the syntax") from None
-    return parse_case(spec, path.stem, source, f"case {path.stem}")
+    return parse_case(spec, name, source, f"case {name}")
 
 
-def initial_particles(case: Case, N: int | None = None, placement: Literal["right", "mid"] = "right") -> tuple[np.ndarray, np.ndarray]:
+def initial_particles(case: Case, N: int | None = None, placement: Placement | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Initial positions ``(x0, y0)`` of a case in the paper's setting (``Case.unit_equal_masses``):
     atomisation of ``rho0``/``eta0`` with N particles each (``solvers.initial.atomise``), or copies of
     the case's explicit particles (whose N is fixed). ``CaseError`` for other cases: use ``initial_state``."""
@@ -226,17 +234,22 @@ def _counts(case: Case, N: int | None) -> tuple[int, int]:
 
 
 def initial_state(
-    case: Case, N: int | None = None, placement: Literal["right", "mid"] = "right"
+    case: Case, N: int | None = None, placement: Placement | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Initial positions and masses ``(x0, y0, m, n)`` of any case (see the module docstring).
 
     ``N`` overrides the rho count; the eta count keeps the case's ratio ``N_eta / N`` (rounded, >= 1).
-    ``placement`` applies to ``atomisation = "equal"``; grid particles sit at the cell centres.
-    Explicit particles keep their masses (default 1/N each) and refuse an N override.
+    ``placement`` (default ``"right"``, the paper's (65)) applies to ``atomisation = "equal"`` only;
+    grid particles sit at the cell centres and explicit particles where the case puts them, so there
+    a placement is refused (``CaseError``). Explicit particles keep their masses (default ``1/N_x`` and
+    ``1/N_y``) and refuse an N override.
     """
     if case.particles is not None:
+        counts = "per species" if case.N_eta is None else f"of rho and {case.N_eta} of eta"
         if N is not None and N != case.N:
-            raise CaseError(f"case {case.name} has {case.N} explicit particles per species; drop the N override")
+            raise CaseError(f"case {case.name} has {case.N} explicit particles {counts}; drop the N override")
+        if placement is not None:
+            raise CaseError(f"case {case.name} gives explicit particles, so a placement does not apply; drop the placement")
         x0, y0 = case.particles["x"].copy(), case.particles["y"].copy()
         m = case.particles["m"].copy() if "m" in case.particles else np.full(x0.size, 1.0 / x0.size)
         n = case.particles["n"].copy() if "n" in case.particles else np.full(y0.size, 1.0 / y0.size)
@@ -245,10 +258,13 @@ def initial_state(
     N_x, N_y = _counts(case, N)
     try:
         if case.atomisation == "grid":
-            if placement not in ("right", "mid"):
-                raise DensityError(f"unknown placement {placement!r}; {suggest(str(placement), ('right', 'mid'))}")
+            if placement is not None:
+                raise CaseError(
+                    f'case {case.name} has atomisation = "grid" (one particle at each cell centre), so a placement does not apply; drop the placement'
+                )
             (x0, m), (y0, n) = atomise_grid(case.rho0, N_x, case.mass_rho), atomise_grid(case.eta0, N_y, case.mass_eta)
             return x0, y0, m, n
+        placement = "right" if placement is None else placement
         x0, y0 = atomise(case.rho0, N_x, placement), atomise(case.eta0, N_y, placement)
     except DensityError as exc:
         raise CaseError(f"case {case.name}: {exc}") from None

@@ -90,7 +90,8 @@ def run_continuum(
     """Solve system (5) for a case (``Case``, name or TOML path) with ``scheme`` (``fv1``, ``fv2``,
     ``lagrangian``) on ``cells`` cells (lagrangian: about ``cells`` mass intervals per species) up to
     ``T`` (default: the case's), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
-    described in the module docstring."""
+    described in the module docstring; ``wall_time_s`` is the time of the whole call."""
+    start = time.perf_counter()
     case = case if isinstance(case, Case) else load_case(case)
     check_scheme(scheme, cells, cfl)
     T = case.T if T is None else T
@@ -100,7 +101,6 @@ def run_continuum(
     check_cells_for_support(case.rho0, case.eta0, cells, case.name)
     x_edge = grid_edges(case.rho0, case.eta0, cells, case.mass_rho, case.mass_eta, T)
 
-    start = time.perf_counter()
     extra_vars: dict = {}
     extra_coords: dict = {}
     if scheme == "lagrangian":

@@ -21,7 +21,7 @@ import xarray as xr
 
 from solvers.errors import InputError
 
-__all__ = ["atomic_path", "prepare_directory", "provenance_attrs", "read_dataset", "write_dataset", "write_text"]
+__all__ = ["atomic_path", "package_version", "prepare_directory", "provenance_attrs", "read_dataset", "write_dataset", "write_text"]
 
 _ENGINE = "h5netcdf"
 _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
@@ -30,7 +30,7 @@ _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
 _PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
-def _version(distribution: str) -> str:
+def package_version(distribution: str) -> str:
     """Installed version; for this package, when run from a source tree, the pyproject version."""
     try:
         return metadata.version(distribution)
@@ -44,7 +44,7 @@ def provenance_attrs() -> dict[str, str]:
     """Flat string attributes: package versions, platform and UTC creation time (ISO 8601)."""
     attrs = {"python_version": platform.python_version()}
     for distribution in ("numpy", "scipy", "xarray", "numba", "h5netcdf", "h5py", "particle-limit"):
-        attrs[f"{distribution.replace('-', '_')}_version"] = _version(distribution)
+        attrs[f"{distribution.replace('-', '_')}_version"] = package_version(distribution)
     attrs["platform"] = platform.platform()
     attrs["created_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     return attrs

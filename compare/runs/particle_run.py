@@ -30,6 +30,7 @@ import xarray as xr
 from compare.runs.cases import Case, initial_state, load_case
 from compare.runs.io import provenance_attrs
 from compare.runs.times import output_times
+from compare.text import plural
 from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import equal_masses, simulate
 
@@ -45,7 +46,7 @@ def run_particles(
     N: int | None = None,
     T: float | None = None,
     nt: int = 40,
-    placement: Literal["right", "mid"] = "right",
+    placement: Literal["right", "mid"] | None = None,
     run_to_final: bool = False,
     record_events: bool = True,
 ) -> xr.Dataset:
@@ -53,18 +54,19 @@ def run_particles(
     (default: the case's) with N rho-particles (default: the case's; ``compare.runs.cases.initial_state``
     scales the eta count with it), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
     described in the module docstring. ``run_to_final``: go on past T to the last event (its time is
-    ``t_last_event``); ``record_events=False``: no event log (the ``event`` dimension is empty)."""
+    ``t_last_event``); ``record_events=False``: no event log (the ``event`` dimension is empty).
+    ``placement`` (default ``right``) applies to atomised densities only (see ``initial_state``).
+    ``wall_time_s`` is the time of the whole call: initial state, engine, energies."""
+    start = time.perf_counter()
     case = case if isinstance(case, Case) else load_case(case)
     T = case.T if T is None else T
     t_out = output_times(T, nt)
     x0, y0, m, n = initial_state(case, N, placement)
     rank_engine = equal_masses(m, n)
 
-    start = time.perf_counter()
     run = simulate(x0, y0, t_out, m=m, n=n, record_events=record_events, run_to_final=run_to_final)
-    wall_time = time.perf_counter() - start
 
-    placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement
+    placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement or "right"
     config = {
         "case": case.name,
         "N": run.N,
@@ -78,6 +80,9 @@ def run_particles(
         config["N_y"] = run.N_y
     # equal masses 1/N: the default weights make the energy's prefix sums exact integers
     energy_masses = () if rank_engine else (run.m, run.n)
+    energy = discrete_energy(run.x, run.y, *energy_masses)
+    rate = dissipation(run.vx, run.vy, run.m, run.n)
+    wall_time = time.perf_counter() - start
     unit = {"units": "1"}
     ds = xr.Dataset(
         data_vars={
@@ -89,12 +94,12 @@ def run_particles(
             "n": (("j",), run.n, {**unit, "long_name": "mass of y_j"}),
             "energy": (
                 ("t",),
-                discrete_energy(run.x, run.y, *energy_masses),
+                energy,
                 {**unit, "long_name": "interaction energy E[Z] = integral of (F_x - F_y) (F_x - F_y - (M_x - M_y))"},
             ),
             "dissipation": (
                 ("t",),
-                dissipation(run.vx, run.vy, run.m, run.n),
+                rate,
                 {**unit, "long_name": "dissipation rate sum m_i x_i'^2 + sum n_j y_j'^2 = -dE/dt"},
             ),
             "event_t": (("event",), run.event_t, {**unit, "long_name": "time of the event"}),
@@ -144,11 +149,12 @@ def run_particles(
 
 def summary_line(ds: xr.Dataset, wall_time: float, out: str | Path) -> str:
     """``overlap N=400: 12345 events (12000 crossings, 345 sticks) to T=2 in 0.05 s -> run.nc``; with
-    N_x != N_y ``N=300/200``, and the general engine adds ``, 17 merges`` to the counts."""
+    N_x != N_y ``N=300/200``, and the general engine adds ``, 17 merges`` to the counts (nouns in the
+    number of their count)."""
     a = ds.attrs
     count = f"{a['N_x']}" if a["N_x"] == a["N_y"] else f"{a['N_x']}/{a['N_y']}"
-    merges = f", {a['n_merge']} merges" if a["solver"] == SOLVER_GENERAL else ""
+    merges = f", {plural(a['n_merge'], 'merge')}" if a["solver"] == SOLVER_GENERAL else ""
     return (
-        f"{a['case']} N={count}: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks{merges}) "
-        f"to T={a['T']:g} in {wall_time:.2f} s -> {out}"
+        f"{a['case']} N={count}: {plural(a['n_events'], 'event')} ({plural(a['n_cross'], 'crossing')}, "
+        f"{plural(a['n_stick'], 'stick')}{merges}) to T={a['T']:g} in {wall_time:.2f} s -> {out}"
     )

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import xarray as xr
 
+from compare.defaults import TRAJECTORY_N
 from compare.runs.cases import Case, parse_case
 from compare.runs.continuum_run import run_continuum
 from compare.runs.particle_run import run_particles
@@ -46,8 +47,6 @@ __all__ = [
     "study_spec",
 ]
 
-TRAJECTORY_N = 12
-"""Particles per species of the trajectory figure's run."""
 TRAJECTORY_NT = 400
 """Output intervals of the trajectory figure's run."""
 PLACEMENTS = ("right", "mid")
@@ -60,8 +59,9 @@ class StudySpec:
     ``Ns``: sorted distinct particle numbers per species; ``cells``: resolution of the fv2
     reference (and of the grid of the stored reference densities); ``reference``: ``auto`` (exact
     where it exists), ``exact`` or ``fv2``; ``N_show``: the N whose positions are stored for the
-    profile figure; ``schemes`` x ``scheme_cells``: continuum runs whose error against the reference
-    the study also measures (none by default).
+    profile figure; ``trajectory_N``: particles per species of the trajectory figure's run;
+    ``schemes`` x ``scheme_cells``: continuum runs whose error against the reference the study also
+    measures (none by default).
     """
 
     case: Case
@@ -73,6 +73,7 @@ class StudySpec:
     reference: str = "auto"
     cfl: float = 0.45
     N_show: int = 2
+    trajectory_N: int = TRAJECTORY_N
     schemes: tuple[str, ...] = ()
     scheme_cells: tuple[int, ...] = ()
 
@@ -88,6 +89,7 @@ class StudySpec:
             "reference": self.reference,
             "cfl": self.cfl,
             "N_show": self.N_show,
+            "trajectory_N": self.trajectory_N,
             "schemes": list(self.schemes),
             "scheme_cells": list(self.scheme_cells),
         }
@@ -145,6 +147,7 @@ def study_spec(
     reference: str = "auto",
     cfl: float = 0.45,
     N_show: int | None = None,
+    trajectory_N: int = TRAJECTORY_N,
     schemes: Sequence[str] = (),
     scheme_cells: Sequence[int] = (),
 ) -> StudySpec:
@@ -175,6 +178,7 @@ def study_spec(
         reference,
         float(cfl),
         int(N_show),
+        check_integer(trajectory_N, "trajectory_N", InputError, "pass e.g. trajectory_N=12"),
         tuple(schemes),
         tuple(scheme_cells),
     )
@@ -216,5 +220,5 @@ def study_jobs(spec: StudySpec, exact: bool) -> StudyJobs:
         particles={N: _job("particles", case, N=N, **particles) for N in spec.Ns},
         reference=reference,
         continuum={(s, n): _job("continuum", case, scheme=s, cells=n, **continuum) for s in spec.schemes for n in spec.scheme_cells},
-        trajectory=_job("particles", case, N=TRAJECTORY_N, T=spec.T, nt=TRAJECTORY_NT, placement=spec.placement),
+        trajectory=_job("particles", case, N=spec.trajectory_N, T=spec.T, nt=TRAJECTORY_NT, placement=spec.placement),
     )

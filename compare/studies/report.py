@@ -8,7 +8,7 @@ file appears whole or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,8 @@ import xarray as xr
 from compare.plots import make_figures
 from compare.runs.io import write_dataset, write_text
 from compare.studies.assembly import METRICS
+from compare.studies.orders import MIN_FIT_POINTS, order_note, rates, round_off_level
+from compare.text import plural
 
 __all__ = ["summary_markdown", "table", "write_results"]
 
@@ -25,51 +27,74 @@ Progress = Callable[[str], None]
 TABLE_METRICS = (("w1_emp", "sup W1"), ("w2_emp", "sup W2"), ("weak_residual", "weak res."))
 
 
-def _rates(N: np.ndarray, err: np.ndarray) -> np.ndarray:
-    """Observed orders between consecutive N: ``-log(e_{k+1}/e_k) / log(N_{k+1}/N_k)``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -np.diff(np.log(err)) / np.diff(np.log(N))
+NOTES = {
+    "2 N": f"an order needs at least {MIN_FIT_POINTS} N (two give the rate, not a fit)",
+    "round-off": "every error is at round-off level",
+    "part round-off": "some errors are at round-off level, so a fit would mix two regimes",
+}
+
+
+def _order_texts(study: xr.Dataset, names: Sequence[str], sep: str) -> tuple[list[str], list[str]]:
+    """The fitted order of each metric as ``p±se`` (``sep`` between), or ``n/a (reason)``
+    (``compare.studies.orders``), and the footnotes of the reasons that occur."""
+    level = round_off_level(study)
+    texts, notes = [], []
+    for m in names:
+        note = order_note(study["sup_err"].sel(metric=m).values, level)
+        if note is None:
+            texts.append(f"{float(study['order'].sel(metric=m)):.3f}{sep}{float(study['order_se'].sel(metric=m)):.3f}")
+            continue
+        texts.append(note)
+        reason = note.removeprefix("n/a (").removesuffix(")")
+        key = "2 N" if reason.endswith(" N") else reason
+        text = f"{note}: {NOTES[key]}" + (f" (at most {level:.0e})" if "round-off" in key else "")
+        if text not in notes:
+            notes.append(text)
+    return texts, notes
 
 
 def table(study: xr.Dataset) -> str:
     """Plain-text table: N, sup-in-time W1 and W2 errors of the empirical measures (max over species),
-    the weak-form residual, each with the order against the previous N; last row the least-squares
-    order with its standard error."""
-    N = study["N"].values.astype(float)
-    columns = [(study["sup_err"].sel(metric=m).values, label, m) for m, label in TABLE_METRICS]
-    head = f"{'N':>6}" + "".join(f"  {label:>10} {'rate':>5}" for _, label, _ in columns)
-    lines = [head]
-    for k, n in enumerate(study["N"].values):
+    the weak-form residual, each with the order against the previous N; then the least-squares
+    order with its standard error, or ``n/a`` with the reason (``compare.studies.orders``), and a
+    footnote per reason."""
+    N = study["N"].values
+    level = round_off_level(study)
+    columns = [(study["sup_err"].sel(metric=m).values, label) for m, label in TABLE_METRICS]
+    column_rates = [rates(N, err, level) for err, _ in columns]
+    lines = [f"{'N':>6}" + "".join(f"  {label:>10} {'rate':>5}" for _, label in columns)]
+    for k, n in enumerate(N):
         row = f"{n:>6d}"
-        for err, _, _ in columns:
-            rate = _rates(N, err)[k - 1] if k else np.nan
-            row += f"  {err[k]:>10.3e} {rate:>5.2f}" if k else f"  {err[k]:>10.3e} {'':>5}"
+        for (err, _), r in zip(columns, column_rates, strict=True):
+            rate = "" if k == 0 else "n/a" if np.isnan(r[k - 1]) else f"{r[k - 1]:.2f}"
+            row += f"  {err[k]:>10.3e} {rate:>5}"
         lines.append(row)
-    fit = f"{'order':>6}"
-    for _, _, m in columns:
-        text = f"{float(study['order'].sel(metric=m)):.3f}±{float(study['order_se'].sel(metric=m)):.3f}"
-        fit += f"  {text:>16}"
-    lines.append(fit)
-    return "\n".join(lines)
+    orders, notes = _order_texts(study, [m for m, _ in TABLE_METRICS], "±")
+    lines.append(f"{'order':>6}" + "".join(f"  {text:>16}" for text in orders))
+    return "\n".join(lines + notes)
 
 
-def _markdown_table(study: xr.Dataset) -> str:
+def _markdown_table(study: xr.Dataset) -> tuple[str, list[str]]:
     N = study["N"].values
     names = list(METRICS)
     lines = ["| N | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
     for k, n in enumerate(N):
         lines.append(f"| {n} | " + " | ".join(f"{float(study['sup_err'].sel(metric=m)[k]):.3e}" for m in names) + " |")
-    orders = [f"{float(study['order'].sel(metric=m)):.3f} ± {float(study['order_se'].sel(metric=m)):.3f}" for m in names]
+    orders, notes = _order_texts(study, names, " ± ")
     lines.append("| order | " + " | ".join(orders) + " |")
     limited = ["ref.-limited" if bool(study["reference_limited"].sel(metric=m)) else "" for m in names]
     if any(limited):
         lines.append("| | " + " | ".join(limited) + " |")
-    return "\n".join(lines)
+    return "\n".join(lines), notes
 
 
-def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) -> str:
-    """The ``summary.md`` of a validation run (figures linked relative to it)."""
+def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str, skipped: dict[str, str] | None = None) -> str:
+    """The ``summary.md`` of a validation run (figures linked relative to it; ``skipped``: the
+    figures not drawn, with the reason)."""
     a = study.attrs
+    errors_table, notes = _markdown_table(study)
+    se = float(a["t_final_power_se"])
+    spread = f"± {se:.3f}" if np.isfinite(se) else f"from {study.sizes['N']} N, no standard error"
     config = json.loads(a["config"])
     ref_err = ", ".join(f"{m} {float(v):.2e}" for m, v in zip(study["ref_metric"].values, study["reference_error"].values, strict=True))
     lemma = bool(study["lemma51_holds"].all())
@@ -86,7 +111,8 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         "",
         f"- T = {a['T']:g}, {a['nt']} output intervals, placement `{a['placement']}`, N = {config['Ns']}.",
         f"- Reference: {a['reference']}; estimated reference error (max over time): {ref_err}.",
-        f"- Wall time of the study: {a['wall_time_s']:.1f} s.",
+        f"- Wall time of the runs: {a['wall_time_s']:.1f} s (sum over the study's particle and continuum runs, "
+        "each timed from its case to its Dataset; assembly and figures not included).",
         "",
         "## Sup-in-time errors and observed orders",
         "",
@@ -96,8 +122,10 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         "standard error. `ref.-limited`: the reference's own error exceeds "
         "10 % of the error at the largest N, so that order is not a property of the particles.",
         "",
-        _markdown_table(study),
+        errors_table,
         "",
+        *[f"- {note}" for note in notes],
+        *([""] if notes else []),
         "## Checks of the paper",
         "",
         f"- Lemma 5.1, W1(rho^N, rho~^N) <= (x_N - x_1)/(2(N - 1)) at every output time: {'holds' if lemma else 'VIOLATED'} for every N.",
@@ -110,7 +138,7 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         "## Beyond the paper",
         "",
         f"- Time of the final state x_i = y_i: t_final ~ {a['t_final_constant']:.3g} N^{a['t_final_power']:.3f} "
-        f"(± {a['t_final_power_se']:.3f}); t_final = "
+        f"({spread}); t_final = "
         + ", ".join(f"{v:.3g}" for v in study["t_final"].values)
         + f" for N = {', '.join(str(n) for n in study['N'].values)} (the paper's bound is O(N^3)).",
         "- Mixing, W1(rho^N, eta^N) at T: "
@@ -121,6 +149,7 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str) 
         "",
     ]
     lines += [f"![{name}]({path.name})" for name, path in figures.items()]
+    lines += [f"- `{name}` not drawn: {reason}." for name, reason in (skipped or {}).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -130,6 +159,8 @@ def write_results(study: xr.Dataset, run: xr.Dataset, out: Path, command: str, p
     (``compare.runs.io.atomic_path``)."""
     write_dataset(study, out / "study.nc")
     progress(f"study written to {out / 'study.nc'}")
-    figures = make_figures(study, run, out)
-    write_text(out / "summary.md", summary_markdown(study, figures, command))
-    progress(f"{len(figures)} figures and summary.md written to {out}")
+    figures, skipped = make_figures(study, run, out)
+    write_text(out / "summary.md", summary_markdown(study, figures, command, skipped))
+    progress(f"{plural(len(figures), 'figure')} and summary.md written to {out}")
+    for name, reason in skipped.items():
+        progress(f"{name} figure not drawn: {reason}")

@@ -44,13 +44,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import xarray as xr
 
 from compare.runs.cases import Case, load_case
 from compare.runs.continuum_run import SCHEMES, check_scheme
 from compare.runs.io import prepare_directory, provenance_attrs, read_dataset, write_dataset, write_text
-from compare.studies.assembly import assemble, plan
+from compare.studies.assembly import REFERENCE_LIMIT, assemble, plan
 from compare.studies.jobs import PLACEMENTS, Job, StudySpec, check_Ns, study_spec
+from compare.studies.orders import order_note, round_off_level
 from compare.studies.reference import REF_METRICS, REFERENCE_KINDS, exact_solution
 from compare.studies.report import table, write_results
 from solvers.checks import check_integer, check_number, is_integer
@@ -59,6 +61,9 @@ from solvers.errors import CaseError, InputError, SchemeError, suggest
 
 __all__ = ["SPEC_KEYS", "Job", "SweepSpec", "combine", "expand_jobs", "is_complete", "load_spec", "run_job", "run_sweep"]
 
+PAPER = (
+    "M. Di Francesco, A. Esposito, M. Schmidtchen, Many-particle limit for a system of interaction equations driven by Newtonian potentials"
+)
 SPEC_KEYS = ("cases", "N", "schemes", "cells", "T", "nt", "placement", "reference", "reference_cells", "cfl")
 REQUIRED_KEYS = ("cases", "N", "schemes", "cells")
 SUMMARY_VARS = (
@@ -342,6 +347,10 @@ def combine(
     combined.attrs = {
         "title": "sweep of validation studies",
         "Conventions": "CF-1.10",
+        "source": "particle-limit: python -m compare sweep (compare.studies.sweep)",
+        "references": PAPER,
+        "comment": "the summary over cases of the per-case studies <case>/study.nc beside this file; "
+        "continuum_sup_err of the fv2 run at the reference's resolution is the reference's distance to itself (0)",
         "config": json.dumps(_config(spec), sort_keys=True),
         "sweep_spec": spec.source,
         **provenance_attrs(),
@@ -366,18 +375,41 @@ def _config(spec: SweepSpec) -> dict[str, Any]:
     }
 
 
+def _reference_entry(study: xr.Dataset) -> tuple[str, int] | None:
+    """The (scheme, cells) of the continuum run that is the study's reference itself, if any."""
+    config = json.loads(study.attrs["config"])
+    return None if study.attrs["reference"] == "exact" else ("fv2", int(config["cells"]))
+
+
 def _case_markdown(name: str, study: xr.Dataset) -> str:
-    """Per case: the validation table and the continuum errors (sup W1 over time) with their orders."""
+    """Per case: the validation table and the continuum errors (sup W1 over time) with their orders.
+
+    The reference's own run is marked ``reference`` (its distance to itself is 0) and left out of its
+    scheme's order; an order is ``n/a`` with the reason by the rule of ``compare.studies.orders``; a
+    row is ``ref.-limited`` when the reference's estimated W1 error exceeds ``REFERENCE_LIMIT`` times
+    the row's error at its finest resolution (as ``validate`` flags its metrics)."""
     w1 = list(REF_METRICS).index("w1")
     cells = study["cells"].values
-    head = "| scheme | " + " | ".join(f"cells={n}" for n in cells) + " | order |"
-    rows = [head, "|---|" + "---:|" * (len(cells) + 1)]
+    level = round_off_level(study)
+    ref_error = float(study["reference_error"].sel(ref_metric="w1"))
+    own = _reference_entry(study)
+    head = "| scheme | " + " | ".join(f"cells={n}" for n in cells) + " | order | flag |"
+    rows = [head, "|---|" + "---:|" * (len(cells) + 1) + "---|"]
     for s, scheme in enumerate(study["scheme"].values):
-        values = " | ".join(f"{v:.3e}" for v in study["continuum_sup_err"].values[s, :, w1])
-        rows.append(f"| {scheme} | {values} | {study['continuum_order'].values[s, w1]:.2f} |")
+        values = study["continuum_sup_err"].values[s, :, w1]
+        is_reference = np.array([(str(scheme), int(n)) == own for n in cells])
+        texts = ["reference" if ref else f"{v:.3e}" for v, ref in zip(values, is_reference, strict=True)]
+        measured = values[~is_reference]
+        note = order_note(measured, level, ("resolution", "resolutions")) if measured.size else "n/a (reference only)"
+        order = note or f"{study['continuum_order'].values[s, w1]:.2f}"
+        limited = measured.size > 0 and ref_error > REFERENCE_LIMIT * measured[-1]
+        rows.append(f"| {scheme} | {' | '.join(texts)} | {order} | {'ref.-limited' if limited else ''} |")
     return (
-        f"## {name}\n\nReference: {study.attrs['reference']}. Particles (see [{name}/summary.md]({name}/summary.md)):\n\n"
-        f"```\n{table(study)}\n```\n\nContinuum runs, sup over time of W1 to the reference:\n\n" + "\n".join(rows) + "\n"
+        f"## {name}\n\nReference: {study.attrs['reference']}, its estimated W1 error {ref_error:.2e}. "
+        f"Particles (see [{name}/summary.md]({name}/summary.md)):\n\n"
+        f"```\n{table(study)}\n```\n\nContinuum runs, sup over time of W1 to the reference "
+        f"(`ref.-limited`: the reference's own error exceeds {REFERENCE_LIMIT:g} times the error at the finest "
+        "resolution, so the row measures the reference):\n\n" + "\n".join(rows) + "\n"
     )
 
 

@@ -8,7 +8,6 @@ ones a sweep runs on dask (``compare.studies.sweep``), so both give the same stu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,8 +17,9 @@ from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
 from compare.runs.cases import Case, load_case
 from compare.runs.io import prepare_directory
 from compare.studies.assembly import assemble, plan
-from compare.studies.jobs import Job, StudySpec, study_spec
+from compare.studies.jobs import TRAJECTORY_N, Job, StudySpec, study_spec
 from compare.studies.report import table, write_results
+from compare.text import plural
 
 __all__ = ["DEFAULT_CASE", "DEFAULT_CELLS", "DEFAULT_NS", "run_in_process", "run_jobs", "run_study", "validate"]
 
@@ -30,17 +30,19 @@ def run_jobs(spec: StudySpec, progress: Progress = lambda line: None) -> dict[st
     """Every job of ``spec`` run in this process, by ``Job.key``, with one progress line per job."""
     runs: dict[str, xr.Dataset] = {}
     for job in plan(spec).all():
-        start = time.perf_counter()
         runs[job.key] = ds = job.run()
-        progress(_describe(job, ds, time.perf_counter() - start))
+        progress(_describe(job, ds))
     return runs
 
 
-def _describe(job: Job, ds: xr.Dataset, seconds: float) -> str:
+def _describe(job: Job, ds: xr.Dataset) -> str:
+    """One progress line; its time is the run's ``wall_time_s``: the whole run, from its case to its
+    Dataset (the number ``summary.md`` adds up)."""
     a = ds.attrs
+    run = f"run {a['wall_time_s']:.1f} s"
     if job.kind == "continuum":
-        return f"{a['scheme']} cells={a['cells']}: {a['steps']} steps ({seconds:.1f} s)"
-    return f"particles N={a['N']}: {a['n_events']} events, last at t={a['t_last_event']:.4g} ({seconds:.1f} s)"
+        return f"{a['scheme']} cells={a['cells']}: {plural(a['steps'], 'step')} ({run})"
+    return f"particles N={a['N']}: {plural(a['n_events'], 'event')}, last at t={a['t_last_event']:.4g} ({run})"
 
 
 def run_in_process(spec: StudySpec, progress: Progress = lambda line: None) -> tuple[xr.Dataset, xr.Dataset]:
@@ -60,6 +62,7 @@ def run_study(
     placement: str = "right",
     reference: str = "auto",
     N_show: int | None = None,
+    trajectory_N: int = TRAJECTORY_N,
     progress: Progress = lambda line: None,
 ) -> xr.Dataset:
     """Convergence study of a case (``compare.studies.assembly``), its jobs run in this process.
@@ -72,13 +75,16 @@ def run_study(
         placement: atomisation, ``right`` (the paper's (65)) or ``mid``.
         reference: ``auto`` (exact where it exists), ``exact`` or ``fv2``.
         N_show: the N whose positions are stored for the profile figure (default: the smallest).
+        trajectory_N: particles per species of the trajectory figure's run.
         progress: receives one line per job.
 
     Returns:
         The study Dataset.
     """
     case = case if isinstance(case, Case) else load_case(case)
-    spec = study_spec(case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, N_show=N_show)
+    spec = study_spec(
+        case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, N_show=N_show, trajectory_N=trajectory_N
+    )
     return run_in_process(spec, progress)[0]
 
 
@@ -92,10 +98,13 @@ def validate(
     nt: int = 40,
     placement: str = "right",
     reference: str = "auto",
+    N_show: int | None = None,
+    trajectory_N: int = TRAJECTORY_N,
     command: str = "python -m compare",
     progress: Progress = lambda line: None,
 ) -> tuple[xr.Dataset, str]:
-    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``.
+    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``
+    (parameters as for ``run_study``).
 
     Returns:
         The study Dataset and the text table (``compare.studies.report.table``).
@@ -103,7 +112,9 @@ def validate(
     case = case if isinstance(case, Case) else load_case(case)
     out = Path(out)
     prepare_directory(out, check_only=True)
-    spec = study_spec(case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference)
+    spec = study_spec(
+        case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, N_show=N_show, trajectory_N=trajectory_N
+    )
     study, trajectory = run_in_process(spec, progress)
     prepare_directory(out)
     write_results(study, trajectory, out, command, progress)

@@ -108,7 +108,7 @@ ETA = '[eta0]\nkind = "uniform"\na = 1\nb = 2\n'
         ("T = 1\n" + RHO + '[eta0]\nkind = "bump"\ncentre = 1\nradius = 1\n', "eta0: unknown key 'centre'"),
         ("T = 1\n" + RHO + '[eta0]\nkind = "uniform"\na = 2\nb = 1\n', "a < b"),
         ("T = 1\n[particles]\nx = [0, 1]\n", "has no 'y'"),
-        ("T = 1\n[particles]\nx = [0, 1]\ny = [0]\n", "same number of particles"),
+        ("T = 1\n[particles]\nx = [0, 1]\ny = [0]\nn = [0.5, 0.5]\n", "particles.n has 2 entries for 1 particle;"),
         ('T = 1\n[particles]\nx = [0, "a"]\ny = [0, 1]\n', "is not a finite number"),
         ("T = 1\n[particles]\nx = [0, nan]\ny = [0, 1]\n", "is not a finite number"),
         ("T = 1\n[particles]\nx = [0, 1]\ny = [0, 1]\nm = [0.5, -0.5]\n", "non-positive mass"),

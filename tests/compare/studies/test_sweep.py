@@ -18,11 +18,12 @@ import xarray as xr
 from distributed import Client
 
 from compare.cli import main
+from compare.runs.cases import CASES_DIR
 from compare.runs.io import read_dataset
 from compare.studies.sweep import expand_jobs, is_complete, load_spec, run_job, run_sweep
 
 REPO = Path(__file__).resolve().parents[3]
-SEPARATED = (REPO / "data" / "cases" / "separated.toml").read_text().replace("\nT = 1.0\n", "\nT = 0.2\n")
+SEPARATED = (CASES_DIR / "separated.toml").read_text(encoding="utf-8").replace("\nT = 1.0\n", "\nT = 0.2\n")
 """The case ``separated`` before contact (exact reference, whose quantiles are closed-form)."""
 SPEC = """\
 cases = ["overlap", "sep.toml"]
@@ -117,6 +118,26 @@ def test_local_cluster_with_two_workers_writes_every_output(baseline: Path, caps
     assert "## overlap" in summary and "| fv2 |" in summary
 
 
+def test_summary_over_cases_is_self_describing_and_its_table_does_not_mislead(baseline: Path) -> None:
+    """CF attributes on every variable of DIR/study.nc; in summary.md the fv2 run at the reference's
+    resolution is marked as the reference (not an error of 0), and orders say n/a where they cannot
+    be fitted."""
+    study = read_dataset(baseline / "study.nc")
+    for name, var in study.variables.items():
+        assert var.attrs.get("long_name"), name
+        if var.dtype.kind in "iuf":
+            assert var.attrs.get("units") == "1", name
+    assert {"title", "Conventions", "source", "references", "comment"} <= set(study.attrs)
+    summary = (baseline / "summary.md").read_text()
+    overlap = summary.split("## overlap")[1].split("## sep")[0]
+    fv2 = next(line for line in overlap.splitlines() if line.startswith("| fv2 |"))
+    cells = load_spec(baseline.parent / "spec.toml").cells
+    assert fv2.split(" | ")[len(cells)] == "reference" and "0.000e+00" not in fv2
+    assert "nan" not in summary
+    sep = summary.split("## sep")[1]
+    assert "reference" not in [cell.strip() for line in sep.splitlines() if line.startswith("| fv") for cell in line.split("|")]
+
+
 def test_the_study_equals_a_direct_run_study(baseline: Path) -> None:
     """The study assembled from the sweep's files equals compare.studies.assembly.run_study on the same input."""
     from compare.studies.validate import run_study
@@ -174,7 +195,7 @@ def test_job_keys_depend_on_parameters_and_case_text(tmp_path: Path) -> None:
     # 2 cases x (3 N + 3 schemes x 2 cells + trajectory); overlap adds the fv2 reference runs not
     # already there (fv2 at 40 and 80 cells are; lagrangian at 80 too): none
     assert len(jobs) == 2 * (3 + 6 + 1)
-    shutil.copy(REPO / "data" / "cases" / "overlap.toml", tmp_path / "overlap.toml")
+    (tmp_path / "overlap.toml").write_text((CASES_DIR / "overlap.toml").read_text(encoding="utf-8"))
     with open(tmp_path / "overlap.toml", "a") as f:
         f.write("\n# edited\n")
     edited = load_spec(_write_spec(tmp_path, SPEC.replace('"overlap"', '"overlap.toml"')))
