@@ -299,7 +299,12 @@ def _replay_chunk(
         meet = 0.5 * (zx + zy)
         f[_MAX_MISMATCH] = max(f[_MAX_MISMATCH], abs(zx - zy))
         for p in (px - 1, px + 1, py - 1, py + 1):
-            if (p == px - 1 and ev_i[e] > 1) or (p == px + 1 and ev_i[e] < N) or (p == py - 1 and ev_j[e] > 1) or (p == py + 1 and ev_j[e] < N):
+            if (
+                (p == px - 1 and ev_i[e] > 1)
+                or (p == px + 1 and ev_i[e] < N)
+                or (p == py - 1 and ev_j[e] > 1)
+                or (p == py + 1 and ev_j[e] < N)
+            ):
                 f[_MIN_THIRD] = min(f[_MIN_THIRD], abs(pos[p] + q[p] / N * (t - tref[p]) - meet))
         if ev_kind[e] == 0:
             if ev_i[e] == ev_j[e] or q[px] == 0 or q[py] == 0 or (ev_i[e] > ev_j[e]) != (q[px] > q[py]):
@@ -427,14 +432,18 @@ class ContinuousTimeReplay:
     ) -> None:
         x, y = (np.asarray(v, dtype=float) for v in (x0, y0))
         if x.ndim != 1 or x.shape != y.shape or x.size < 2:
-            raise ParticleInputError(f"x0 and y0 must be 1-D of one length N >= 2, got shapes {x.shape} and {y.shape}; pass N particles each")
+            raise ParticleInputError(
+                f"x0 and y0 must be 1-D of one length N >= 2, got shapes {x.shape} and {y.shape}; pass N particles each"
+            )
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(np.diff(x) >= 0) and np.all(np.diff(y) >= 0)):
             raise ParticleInputError("x0 and y0 must be finite and sorted; pass simulate(x0, y0, [0.0]).x[0] and .y[0]")
         N = x.size
         v = np.concatenate([np.asarray(vx0, dtype=float), np.asarray(vy0, dtype=float)])
         q = np.rint(v * N)
         if v.shape != (2 * N,) or not np.all(np.abs(q - v * N) <= 1e-9 * N) or np.any(np.abs(q) >= 2 * N):
-            raise ParticleInputError("vx0 and vy0 must be the rank velocities (2k - 1)/N or 0 of an equal-mass run; pass simulate(x0, y0, [0.0]).vx[0]")
+            raise ParticleInputError(
+                "vx0 and vy0 must be the rank velocities (2k - 1)/N or 0 of an equal-mass run; pass simulate(x0, y0, [0.0]).vx[0]"
+            )
         self.T = check_number(T, "T", ParticleInputError, "pass a final time T > 0", positive=True, what="time")
         self.N = N
         self.names = (*(f"r^{_check_m(m):g}" for m in m_values), RLOG1P)
@@ -498,7 +507,29 @@ class ContinuousTimeReplay:
         if np.any((ev_kind != 0) & (ev_kind != 1)) or np.any((ev_i < 1) | (ev_i > self.N) | (ev_j < 1) | (ev_j > self.N)):
             raise ParticleInputError("events must be crossings (0) or sticks (1) with indices in 1..N; pass an equal-mass event log")
         N, pos, tref, q, weights, g_kind, g_param, certificate, f, viol, viol_t, z, widths, slopes, sums = self._kernel_state()
-        _replay_chunk(ev_t, ev_kind, ev_i, ev_j, self.T, N, pos, tref, q, weights, g_kind, g_param, certificate, f, self._counts, viol, viol_t, z, widths, slopes, sums)
+        _replay_chunk(
+            ev_t,
+            ev_kind,
+            ev_i,
+            ev_j,
+            self.T,
+            N,
+            pos,
+            tref,
+            q,
+            weights,
+            g_kind,
+            g_param,
+            certificate,
+            f,
+            self._counts,
+            viol,
+            viol_t,
+            z,
+            widths,
+            slopes,
+            sums,
+        )
         if self._counts[_BAD]:
             raise ParticleInputError(
                 f"{self._counts[_BAD]} events do not fit the replayed state (a crossing needs i != j and the left particle faster, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -133,10 +135,10 @@ def test_lemma_5_2_constant_is_the_largest_metric_derivative(config: tuple[np.nd
         rec = {tk: PiecewiseConstant(row, np.full(N - 1, 1 / (N - 1))) for tk, row in zip(t, positions)}
         L = obs.lipschitz_reconstruction[species]
         assert L <= (2 * N - 1) / N and obs.lipschitz_empirical[species] <= (2 * N - 1) / N
-        pairs = [(a, b) for a, b in zip(t[:-1], t[1:]) if b - a > 1e-9] + [(0.0, T)]
+        pairs = [(a, b) for a, b in itertools.pairwise(t) if b - a > 1e-9] + [(0.0, T)]
         ratios = [wasserstein(rec[a], rec[b]) / (b - a) for a, b in pairs]
         assert max(ratios) <= L * (1 + 1e-6) + 1e-15
-        inside = [wasserstein(rec[a], rec[0.5 * (a + b)]) / (0.5 * (b - a)) for a, b in zip(nodes[:-1], nodes[1:])]
+        inside = [wasserstein(rec[a], rec[0.5 * (a + b)]) / (0.5 * (b - a)) for a, b in itertools.pairwise(nodes)]
         assert max(inside) == pytest.approx(L, rel=1e-6, abs=1e-15)
 
 
@@ -234,7 +236,10 @@ def test_initial_same_species_cluster_gives_nan_peaks() -> None:
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0, m_values=(1.0,)), "m = 1"),
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0).feed([0.1], [1], [1], [2]), "do not fit"),
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0).feed([0.1], [3], [1], [1]), "crossings (0)"),
-        (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0).feed([0.2, 0.1], [0, 0], [2, 2], [1, 1]), "not decrease"),
+        (
+            lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0).feed([0.2, 0.1], [0, 0], [2, 2], [1, 1]),
+            "not decrease",
+        ),
     ],
 )
 def test_bad_input_is_a_one_line_error(call, fragment: str) -> None:  # type: ignore[no-untyped-def]
