@@ -44,25 +44,26 @@ from solvers.errors import ParticleInputError
 from solvers.particles.engine import simulate
 from solvers.particles.reconstruction import lemma_5_1_weights
 
-__all__ = ["DEFAULT_M", "ContinuousTimeObservables", "ContinuousTimeReplay", "observe"]
+__all__ = ["DEFAULT_FUNCTIONALS", "RLOG1P", "ContinuousTimeObservables", "ContinuousTimeReplay", "observe"]
 
-DEFAULT_M = (1.5, 2.0, 4.0, 8.0, 64.0)
-"""Exponents m of the Prop. 5.2 functionals checked by default (``r log(1 + r)`` is always added)."""
 RLOG1P = "r log(1+r)"
+DEFAULT_FUNCTIONALS: tuple[float | str, ...] = (1.5, 2.0, 4.0, 8.0, 64.0, RLOG1P)
+"""The functionals ``int G(rho~) + int G(eta~)`` checked by default: ``G = r^m`` for these m
+(Prop. 5.2) and ``G = r log(1 + r)`` (Prop. 5.3)."""
 PEAK_RTOL = 1e-12
 """A later time counts as a new peak time only if the value exceeds the running maximum by this much."""
 
-# slots of the float state
+# slots of the float state f
 _T_NODE, _E_NODE, _S0, _M0, _S_PEAK, _S_PEAK_T, _M_PEAK, _M_PEAK_T = 0, 1, 2, 3, 4, 5, 6, 7
 _E0, _E_RESIDUAL, _T_LAST, _MIN_THIRD, _MAX_MISMATCH, _CERT, _CERT_T, _SCALE = 8, 9, 10, 11, 12, 13, 14, 15
-_W1_SUP, _W1_SUP_T, _LEMMA_CURRENT, _LIP_REC, _LIP_EMP = 16, 18, 20, 22, 24  # two slots each (x, y)
-_MAX_VIOL = 26  # three slots (x, y, both)
-_N_FLOAT = 29
-# slots of the integer state
-_EVENTS, _BAD, _DONE = 0, 1, 2
-_N_INT = 3
-# layout of the functional rows: 0 = power r^m (parameter m), 1 = r log(1 + r)
-_POWER, _RLOG1P = 0, 1
+_W1_SUP, _W1_SUP_T, _LEMMA_CURRENT, _LIP_REC, _LIP_EMP, _REC_SUM = 16, 18, 20, 22, 24, 26  # two slots each (x, y)
+_MAX_VIOL = 28  # three slots (x, y, both)
+_N_FLOAT = 31
+# slots of the integer state n
+_EVENTS, _BAD, _DONE, _Q2, _ABS_Q = 0, 1, 2, 3, 4  # _ABS_Q: two slots (x, y)
+_N_INT = 6
+RECOMPUTE_EVERY = 4
+"""The running sums of the Lemma 5.2 speeds are recomputed from scratch every RECOMPUTE_EVERY * N events."""
 
 
 @jit
@@ -99,16 +100,61 @@ def _energy(z: np.ndarray, N: int) -> float:
 
 
 @jit
-def _psi(kind: int, param: float, d: float, d_max: float) -> float:
-    """psi(d) = d G'(d) - G(d) up to a positive factor: (d / d_max)^m for r^m, d^2 / (1 + d) for r log(1 + r)."""
-    if kind == _RLOG1P:
+def _cell_speed(u: int, v: int) -> float:
+    """int_0^1 |(1 - theta) u + theta v| d theta: N times the mean speed of the quantile on a cell whose
+    end particles move with u/N and v/N (Lemma 5.2)."""
+    if u * v >= 0:
+        return 0.5 * (abs(u) + abs(v))
+    return 0.5 * (u * u + v * v) / (abs(u) + abs(v))
+
+
+@jit
+def _particle_sums(p: int, sign: int, N: int, q: np.ndarray, f: np.ndarray, n: np.ndarray) -> None:
+    """Add (sign = 1) or remove (-1) particle p's share of the running velocity sums: q^2, |q| and
+    the speeds of its two cells."""
+    s = 0 if p < N else 1
+    k = p - s * N
+    n[_Q2] += sign * q[p] * q[p]
+    n[_ABS_Q + s] += sign * abs(q[p])
+    if k > 0:
+        f[_REC_SUM + s] += sign * _cell_speed(q[p - 1], q[p])
+    if k < N - 1:
+        f[_REC_SUM + s] += sign * _cell_speed(q[p], q[p + 1])
+
+
+@jit
+def _recompute_sums(N: int, q: np.ndarray, f: np.ndarray, n: np.ndarray) -> None:
+    """The running velocity sums from scratch (no drift of the float ones)."""
+    n[_Q2] = 0
+    for s in range(2):
+        off = s * N
+        n[_ABS_Q + s] = 0
+        f[_REC_SUM + s] = 0.0
+        for k in range(N):
+            n[_Q2] += q[off + k] * q[off + k]
+            n[_ABS_Q + s] += abs(q[off + k])
+            if k < N - 1:
+                f[_REC_SUM + s] += _cell_speed(q[off + k], q[off + k + 1])
+
+
+@jit
+def _raise_peak(f: np.ndarray, slot: int, slot_t: int, value: float, t: float) -> None:
+    """Keep the running maximum in f[slot] and the earliest time it was reached to a relative PEAK_RTOL in f[slot_t]."""
+    if value > f[slot] * (1.0 + PEAK_RTOL):
+        f[slot_t] = t
+    f[slot] = max(f[slot], value)
+
+
+@jit
+def _psi(m: float, k: int, r: float, d: float) -> float:
+    """psi(d) = d G'(d) - G(d) up to a positive factor: r^m = (d / d_max)^m for G = r^m (``k = m`` when m
+    is a small integer, else -1), d^2 / (1 + d) for G = r log(1 + r) (``m = 0``)."""
+    if m == 0.0:
         return d * d / (1.0 + d)
-    r = d / d_max
-    k = int(param)
-    if k != param or k > 1024:
-        return r**param
+    if k < 0:
+        return r**m
     out = 1.0
-    while k > 0:  # exponentiation by squaring: a pow call per cell and event would dominate the replay
+    while k > 0:  # exponentiation by squaring: a pow call per cell and event time would dominate
         if k & 1:
             out *= r
         r *= r
@@ -117,37 +163,14 @@ def _psi(kind: int, param: float, d: float, d_max: float) -> float:
 
 
 @jit
-def _raise_peak(f: np.ndarray, slot: int, slot_t: int, value: float, t: float) -> None:
-    """Keep the running maximum in f[slot] and the earliest time it was reached to a relative 1e-12 in f[slot_t]."""
-    if value > f[slot] * (1.0 + PEAK_RTOL):
-        f[slot_t] = t
-    f[slot] = max(f[slot], value)
-
-
-@jit
-def _node(
-    b: float,
-    interval: bool,
-    N: int,
-    pos: np.ndarray,
-    tref: np.ndarray,
-    q: np.ndarray,
-    weights: np.ndarray,
-    g_kind: np.ndarray,
-    g_param: np.ndarray,
-    certificate: bool,
-    f: np.ndarray,
-    viol: np.ndarray,
-    viol_t: np.ndarray,
-    z: np.ndarray,
-    widths: np.ndarray,
-    slopes: np.ndarray,
-    sums: np.ndarray,
-) -> None:
+def _node(b: float, interval: bool, N: int, state: tuple, scratch: tuple, g_m: np.ndarray, g_k: np.ndarray, certificate: bool) -> None:
     """Values at the node b and, if ``interval``, the tests of the interval [f[_T_NODE], b] that ends there.
 
-    ``widths``, ``slopes``: the 2 (N - 1) cells (x cells, then y cells) at b and their N dh/dt;
-    ``sums``: scratch of shape (number of functionals, 4)."""
+    ``state = (pos, tref, q, weights, f, n, viol, viol_t)``; ``scratch = (z, widths, slopes, sums)``:
+    positions at b, the 2 (N - 1) cell widths (x cells, then y cells), their N dh/dt, and the
+    functional sums (one row per functional: sum delta psi and sum |delta| psi for x, then y)."""
+    pos, tref, q, weights, f, n, viol, viol_t = state
+    z, widths, slopes, sums = scratch
     _positions(b, N, pos, tref, q, z)
     cells = N - 1
     c = 1.0 / cells
@@ -176,43 +199,34 @@ def _node(
     if not interval:
         f[_E_NODE] = energy
         return
-    q2 = 0
-    for p in range(2 * N):
-        q2 += q[p] * q[p]
-    f[_E_RESIDUAL] = max(f[_E_RESIDUAL], abs(energy - f[_E_NODE] + q2 / (N * N * N) * (b - f[_T_NODE])))
+    f[_E_RESIDUAL] = max(f[_E_RESIDUAL], abs(energy - f[_E_NODE] + n[_Q2] / (N * N * N) * (b - f[_T_NODE])))
     f[_E_NODE] = energy
+    for s in range(2):  # Lemma 5.2: int |d/dt X~| dz and (1/N) sum |v_i| on this interval
+        f[_LIP_REC + s] = max(f[_LIP_REC + s], f[_REC_SUM + s] / (N * cells))
+        f[_LIP_EMP + s] = max(f[_LIP_EMP + s], n[_ABS_Q + s] / (N * N))
     h_all = min(h_min[0], h_min[1])
-    d_max = c / h_all
-    n_g = g_kind.shape[0]
+    n_g = g_m.shape[0]
     sums[:] = 0.0
     best = np.full(3, -(4 * N + 1))  # largest N delta among the cells of largest density: x, y, both
     for s in range(2):
-        off = s * N
-        rec = 0.0  # Lemma 5.2: int |d/dt X~| dz, the trapezoids of |(1 - theta) v_k + theta v_{k+1}|
-        emp = abs(q[off])  # and N^2 (1/N) sum |v_i| for the empirical measure
         for k in range(cells):
-            u = q[off + k]
-            v = q[off + k + 1]
-            emp += abs(v)
-            rec += 0.5 * (abs(u) + abs(v)) if u * v >= 0 else 0.5 * (u * u + v * v) / (abs(u) + abs(v))
             h = widths[s * cells + k]
             delta = slopes[s * cells + k]
             if h <= h_min[s] + tol:
                 best[s] = max(best[s], delta)
             if h <= h_all + tol:
                 best[2] = max(best[2], delta)
-            if delta == 0:
+            if delta == 0 or n_g == 0:
                 continue
+            r = h_all / h
             d = c / h
             for g in range(n_g):
-                psi = _psi(g_kind[g], g_param[g], d, d_max)
+                psi = _psi(g_m[g], g_k[g], r, d)
                 sums[g, 2 * s] += delta * psi
                 sums[g, 2 * s + 1] += abs(delta) * psi
-        f[_LIP_REC + s] = max(f[_LIP_REC + s], rec / (N * cells))
-        f[_LIP_EMP + s] = max(f[_LIP_EMP + s], emp / (N * N))
     for col in range(3):
         f[_MAX_VIOL + col] = max(f[_MAX_VIOL + col], -best[col])
-    # left derivative of Phi_G at b, normalised: -sum delta psi / sum |delta| psi, for x, y and both
+    # the left derivative of Phi_G at b, normalised: -sum delta psi / sum |delta| psi, for x, y and both
     for g in range(n_g):
         for col in range(3):
             num = sums[g, 2 * col] if col < 2 else sums[g, 0] + sums[g, 2]
@@ -233,25 +247,11 @@ def _node(
 
 
 @jit
-def _start(
-    N: int,
-    pos: np.ndarray,
-    tref: np.ndarray,
-    q: np.ndarray,
-    weights: np.ndarray,
-    g_kind: np.ndarray,
-    g_param: np.ndarray,
-    certificate: bool,
-    f: np.ndarray,
-    viol: np.ndarray,
-    viol_t: np.ndarray,
-    z: np.ndarray,
-    widths: np.ndarray,
-    slopes: np.ndarray,
-    sums: np.ndarray,
-) -> None:
-    """Values at t = 0 (the reference of every peak)."""
-    _node(0.0, False, N, pos, tref, q, weights, g_kind, g_param, certificate, f, viol, viol_t, z, widths, slopes, sums)
+def _start(N: int, state: tuple, scratch: tuple, g_m: np.ndarray, g_k: np.ndarray, certificate: bool) -> None:
+    """Values at t = 0 (the reference of every peak) and the running velocity sums."""
+    pos, tref, q, weights, f, n, viol, viol_t = state
+    _recompute_sums(N, q, f, n)
+    _node(0.0, False, N, state, scratch, g_m, g_k, certificate)
     f[_S0] = f[_S_PEAK]
     f[_M0] = f[_M_PEAK]
     f[_E0] = f[_E_NODE]
@@ -265,32 +265,23 @@ def _replay_chunk(
     ev_j: np.ndarray,
     T: float,
     N: int,
-    pos: np.ndarray,
-    tref: np.ndarray,
-    q: np.ndarray,
-    weights: np.ndarray,
-    g_kind: np.ndarray,
-    g_param: np.ndarray,
+    state: tuple,
+    scratch: tuple,
+    g_m: np.ndarray,
+    g_k: np.ndarray,
     certificate: bool,
-    f: np.ndarray,
-    counts: np.ndarray,
-    viol: np.ndarray,
-    viol_t: np.ndarray,
-    z: np.ndarray,
-    widths: np.ndarray,
-    slopes: np.ndarray,
-    sums: np.ndarray,
 ) -> None:
     """Apply the events of one chunk with 0 < t <= T, closing an interval at every new event time."""
+    pos, tref, q, weights, f, n, viol, viol_t = state
     for e in range(ev_t.shape[0]):
         t = ev_t[e]
         if t > T:
-            counts[_DONE] = 1
+            n[_DONE] = 1
             return
         if t <= 0.0:  # already in the velocities right after t = 0
             continue
         if t > f[_T_NODE]:
-            _node(t, True, N, pos, tref, q, weights, g_kind, g_param, certificate, f, viol, viol_t, z, widths, slopes, sums)
+            _node(t, True, N, state, scratch, g_m, g_k, certificate)
             f[_T_NODE] = t
         px = ev_i[e] - 1
         py = N + ev_j[e] - 1
@@ -298,31 +289,32 @@ def _replay_chunk(
         zy = pos[py] + q[py] / N * (t - tref[py])
         meet = 0.5 * (zx + zy)
         f[_MAX_MISMATCH] = max(f[_MAX_MISMATCH], abs(zx - zy))
-        for p in (px - 1, px + 1, py - 1, py + 1):
-            if (
-                (p == px - 1 and ev_i[e] > 1)
-                or (p == px + 1 and ev_i[e] < N)
-                or (p == py - 1 and ev_j[e] > 1)
-                or (p == py + 1 and ev_j[e] < N)
-            ):
+        for p, exists in ((px - 1, ev_i[e] > 1), (px + 1, ev_i[e] < N), (py - 1, ev_j[e] > 1), (py + 1, ev_j[e] < N)):
+            if exists:  # a same-species neighbour of x_i or y_j
                 f[_MIN_THIRD] = min(f[_MIN_THIRD], abs(pos[p] + q[p] / N * (t - tref[p]) - meet))
+        _particle_sums(px, -1, N, q, f, n)
+        _particle_sums(py, -1, N, q, f, n)
         if ev_kind[e] == 0:
             if ev_i[e] == ev_j[e] or q[px] == 0 or q[py] == 0 or (ev_i[e] > ev_j[e]) != (q[px] > q[py]):
-                counts[_BAD] += 1
+                n[_BAD] += 1
             left, right = (px, py) if ev_i[e] > ev_j[e] else (py, px)
             q[left] -= 2
             q[right] += 2
         else:
             if ev_i[e] != ev_j[e] or q[px] == 0 or q[py] == 0:
-                counts[_BAD] += 1
+                n[_BAD] += 1
             q[px] = 0
             q[py] = 0
+        _particle_sums(px, 1, N, q, f, n)
+        _particle_sums(py, 1, N, q, f, n)
         pos[px] = meet
         pos[py] = meet
         tref[px] = t
         tref[py] = t
         f[_T_LAST] = t
-        counts[_EVENTS] += 1
+        n[_EVENTS] += 1
+        if n[_EVENTS] % (RECOMPUTE_EVERY * N) == 0:
+            _recompute_sums(N, q, f, n)
 
 
 @dataclass(frozen=True)
@@ -338,8 +330,9 @@ class ContinuousTimeObservables:
     - ``sup_max_violation``: for (x, y, both), the largest ``-N delta`` of the best cell of largest
       density at the right end of an interval (> 0: that sup norm rises there; the m = inf claim is
       about "both").
-    - ``functional_violation``: largest ``-Phi_G'(b-) / sum_k |delta_k| psi(d_k)`` over intervals
-      (> round-off: ``Phi_G`` rises there), at time ``functional_violation_t``.
+    - ``functional_violation``: largest normalised left derivative ``Phi_G'(b-) / sum_k |delta_k|
+      psi(d_k)`` (in [-1, 1]) over the right ends b of the intervals, at time ``functional_violation_t``
+      (> round-off: ``Phi_G`` rises just before b).
     - ``all_convex_margin``: smallest tail sum of ``N delta`` over the cells of density ``>= theta``,
       over all thresholds and intervals (>= 0: every ``Phi_G`` with G convex is non-increasing), at
       ``all_convex_margin_t``; NaN if not computed.
@@ -398,11 +391,14 @@ class ContinuousTimeObservables:
         return 2 * self.N * self.w1_sup / self.span0
 
 
-def _check_m(m: float) -> float:
-    value = check_number(m, "m", ParticleInputError, "pass exponents m > 1 (m = inf is always checked)", minimum=1.0)
-    if value == 1.0:
+def _functional(spec: float | str) -> tuple[str, float, int]:
+    """Name, exponent m (0 for r log(1 + r)) and integer exponent (-1 if none) of one functional."""
+    if spec == RLOG1P:
+        return RLOG1P, 0.0, -1
+    m = check_number(spec, "m", ParticleInputError, f"pass exponents m > 1 or {RLOG1P!r} (m = inf is always checked)", minimum=1.0)
+    if m == 1.0:
         raise ParticleInputError("m = 1 is the conserved mass; pass exponents m > 1")
-    return value
+    return f"r^{m:g}", m, int(m) if m == int(m) and m <= 1024 else -1
 
 
 class ContinuousTimeReplay:
@@ -412,7 +408,8 @@ class ContinuousTimeReplay:
         x0, y0: sorted positions at t = 0, N >= 2 each.
         vx0, vy0: velocities right after t = 0 (``simulate(x0, y0, [0.0]).vx[0]``): multiples of 1/N.
         T: final time; events after T are ignored.
-        m_values: exponents of the Prop. 5.2 functionals ``||rho~||_m^m + ||eta~||_m^m``.
+        functionals: the G of ``int G(rho~) + int G(eta~)`` to check: exponents m > 1 (``G = r^m``,
+            Prop. 5.2) and ``RLOG1P`` (Prop. 5.3); each costs O(N) per event time.
         certificate: also compute ``all_convex_margin`` (O(N log N) per event time).
 
     ``feed(t, kind, i, j)`` takes consecutive events (one chunk of a log, or all of it; events at
@@ -427,7 +424,7 @@ class ContinuousTimeReplay:
         vy0: ArrayLike,
         T: float,
         *,
-        m_values: Sequence[float] = DEFAULT_M,
+        functionals: Sequence[float | str] = DEFAULT_FUNCTIONALS,
         certificate: bool = False,
     ) -> None:
         x, y = (np.asarray(v, dtype=float) for v in (x0, y0))
@@ -446,50 +443,32 @@ class ContinuousTimeReplay:
             )
         self.T = check_number(T, "T", ParticleInputError, "pass a final time T > 0", positive=True, what="time")
         self.N = N
-        self.names = (*(f"r^{_check_m(m):g}" for m in m_values), RLOG1P)
-        self._g_kind = np.array([_POWER] * len(m_values) + [_RLOG1P], dtype=np.int64)
-        self._g_param = np.array([*m_values, 0.0], dtype=float)
+        parsed = [_functional(spec) for spec in functionals]
+        self.names = tuple(name for name, _, _ in parsed)
+        self._g_m = np.array([m for _, m, _ in parsed], dtype=float)
+        self._g_k = np.array([k for _, _, k in parsed], dtype=np.int64)
         self._certificate = bool(certificate)
-        self._pos = np.concatenate([x, y])
-        self._tref = np.zeros(2 * N)
-        self._q = q.astype(np.int64)
-        self._weights = lemma_5_1_weights(N)
-        self._f = np.zeros(_N_FLOAT)
-        self._f[[_MIN_THIRD, _CERT]] = np.inf
-        self._f[_CERT_T] = np.nan
-        self._f[_MAX_VIOL : _MAX_VIOL + 3] = -np.inf
-        self._f[_SCALE] = float(np.max(np.abs(self._pos)))
-        self._counts = np.zeros(_N_INT, dtype=np.int64)
-        n_g = self._g_kind.size
-        self._viol = np.full((n_g, 3), -np.inf)
-        self._viol_t = np.full((n_g, 3), np.nan)
-        self._z = np.empty(2 * N)
-        self._widths = np.empty(2 * (N - 1))
-        self._slopes = np.empty(2 * (N - 1), dtype=np.int64)
-        self._sums = np.zeros((n_g, 4))
+        f = np.zeros(_N_FLOAT)
+        f[[_MIN_THIRD, _CERT]] = np.inf
+        f[_CERT_T] = np.nan
+        f[_MAX_VIOL : _MAX_VIOL + 3] = -np.inf
+        f[_SCALE] = float(max(np.abs(x).max(), np.abs(y).max()))
+        n_g = len(parsed)
+        self._state = (
+            np.concatenate([x, y]),  # pos: reference positions
+            np.zeros(2 * N),  # tref: their times
+            q.astype(np.int64),  # q: N times the velocities
+            lemma_5_1_weights(N),
+            f,
+            np.zeros(_N_INT, dtype=np.int64),
+            np.full((n_g, 3), -np.inf),  # viol
+            np.full((n_g, 3), np.nan),  # viol_t
+        )
+        self._scratch = (np.empty(2 * N), np.empty(2 * (N - 1)), np.empty(2 * (N - 1), dtype=np.int64), np.zeros((n_g, 4)))
         self._hull0 = float(max(x[-1], y[-1]) - min(x[0], y[0]))
         self._span0 = np.array([x[-1] - x[0], y[-1] - y[0]])
-        _start(*self._kernel_state())
+        _start(N, self._state, self._scratch, self._g_m, self._g_k, self._certificate)
         self._finished = False
-
-    def _kernel_state(self) -> tuple:
-        return (
-            self.N,
-            self._pos,
-            self._tref,
-            self._q,
-            self._weights,
-            self._g_kind,
-            self._g_param,
-            self._certificate,
-            self._f,
-            self._viol,
-            self._viol_t,
-            self._z,
-            self._widths,
-            self._slopes,
-            self._sums,
-        )
 
     def feed(self, t: ArrayLike, kind: ArrayLike, i: ArrayLike, j: ArrayLike) -> None:
         """Replay the next events (times non-decreasing, ``kind`` 0 cross / 1 stick, 1-based ``i``, ``j``)."""
@@ -500,65 +479,42 @@ class ContinuousTimeReplay:
         ev_i, ev_j = (np.ascontiguousarray(a, dtype=np.int64) for a in (i, j))
         if not (ev_t.shape == ev_kind.shape == ev_i.shape == ev_j.shape and ev_t.ndim == 1):
             raise ParticleInputError("event arrays t, kind, i, j must be 1-D of one length; pass the columns of one event log")
-        if ev_t.size == 0 or self._counts[_DONE]:
+        f, counts = self._state[4], self._state[5]
+        if ev_t.size == 0 or counts[_DONE]:
             return
-        if np.any(np.diff(ev_t) < 0) or ev_t[0] < self._f[_T_NODE]:
+        if np.any(np.diff(ev_t) < 0) or ev_t[0] < f[_T_NODE]:
             raise ParticleInputError("event times must not decrease; feed the chunks of one log in order")
         if np.any((ev_kind != 0) & (ev_kind != 1)) or np.any((ev_i < 1) | (ev_i > self.N) | (ev_j < 1) | (ev_j > self.N)):
             raise ParticleInputError("events must be crossings (0) or sticks (1) with indices in 1..N; pass an equal-mass event log")
-        N, pos, tref, q, weights, g_kind, g_param, certificate, f, viol, viol_t, z, widths, slopes, sums = self._kernel_state()
-        _replay_chunk(
-            ev_t,
-            ev_kind,
-            ev_i,
-            ev_j,
-            self.T,
-            N,
-            pos,
-            tref,
-            q,
-            weights,
-            g_kind,
-            g_param,
-            certificate,
-            f,
-            self._counts,
-            viol,
-            viol_t,
-            z,
-            widths,
-            slopes,
-            sums,
-        )
-        if self._counts[_BAD]:
+        _replay_chunk(ev_t, ev_kind, ev_i, ev_j, self.T, self.N, self._state, self._scratch, self._g_m, self._g_k, self._certificate)
+        if counts[_BAD]:
             raise ParticleInputError(
-                f"{self._counts[_BAD]} events do not fit the replayed state (a crossing needs i != j and the left particle faster, "
+                f"{counts[_BAD]} events do not fit the replayed state (a crossing needs i != j and the left particle faster, "
                 "a stick i == j); pass the log of the run that starts from x0, y0"
             )
 
     def result(self) -> ContinuousTimeObservables:
         """Close the last interval at T and return the observables."""
-        f = self._f
+        q, f, counts, viol, viol_t = self._state[2], self._state[4], self._state[5], self._state[6], self._state[7]
         if not self._finished:
             if self.T > f[_T_NODE]:
-                _node(self.T, True, *self._kernel_state())
+                _node(self.T, True, self.N, self._state, self._scratch, self._g_m, self._g_k, self._certificate)
                 f[_T_NODE] = self.T
             self._finished = True
-        at_rest = not np.any(self._q)
-        x_T, y_T = self._z[: self.N].copy(), self._z[self.N :].copy()
+        z = self._scratch[0]
         finite0 = np.isfinite(f[_S0])
         return ContinuousTimeObservables(
             T=self.T,
             N=self.N,
-            n_events=int(self._counts[_EVENTS]),
+            n_events=int(counts[_EVENTS]),
             sup_sum_peak=f[_S_PEAK] / f[_S0] - 1 if finite0 else np.nan,
             sup_sum_peak_t=f[_S_PEAK_T] if finite0 else np.nan,
             sup_max_peak=f[_M_PEAK] / f[_M0] - 1 if finite0 else np.nan,
             sup_max_peak_t=f[_M_PEAK_T] if finite0 else np.nan,
             sup_max_violation=f[_MAX_VIOL : _MAX_VIOL + 3].copy(),
             functional_names=self.names,
-            functional_violation=self._viol.copy(),
-            functional_violation_t=self._viol_t.copy(),
+            functional_violation=viol.copy(),
+            functional_violation_t=viol_t.copy(),
             all_convex_margin=f[_CERT] if self._certificate else np.nan,
             all_convex_margin_t=f[_CERT_T],
             w1_sup=f[_W1_SUP : _W1_SUP + 2].copy(),
@@ -571,23 +527,24 @@ class ContinuousTimeReplay:
             energy_residual=f[_E_RESIDUAL],
             lipschitz_reconstruction=f[_LIP_REC : _LIP_REC + 2].copy(),
             lipschitz_empirical=f[_LIP_EMP : _LIP_EMP + 2].copy(),
-            t_final=f[_T_LAST] if at_rest else np.nan,
+            t_final=f[_T_LAST] if not np.any(q) else np.nan,
             min_third_gap=f[_MIN_THIRD],
             max_event_mismatch=f[_MAX_MISMATCH],
-            x_T=x_T,
-            y_T=y_T,
+            x_T=z[: self.N].copy(),
+            y_T=z[self.N :].copy(),
         )
 
 
 def observe(
-    x0: ArrayLike, y0: ArrayLike, T: float, *, m_values: Sequence[float] = DEFAULT_M, certificate: bool = False
+    x0: ArrayLike, y0: ArrayLike, T: float, *, functionals: Sequence[float | str] = DEFAULT_FUNCTIONALS, certificate: bool = False
 ) -> ContinuousTimeObservables:
     """Run the exact engine on [0, T] (equal masses 1/N) and replay its event log.
 
     Args:
         x0, y0: initial positions (N >= 2 each, any order).
         T: final time.
-        m_values: exponents of the Prop. 5.2 functionals to check.
+        functionals: the G to check (see ``ContinuousTimeReplay``); ``()`` for the peaks, Lemmas 5.1
+            and 5.2, the energy and t_final alone (about a sixth of the default cost).
         certificate: also compute the all-convex-G certificate (O(N log N) per event time).
 
     Returns:
@@ -596,6 +553,6 @@ def observe(
     """
     T = check_number(T, "T", ParticleInputError, "pass a final time T > 0", positive=True, what="time")
     run = simulate(x0, y0, [0.0, T], record_events=True)
-    replay = ContinuousTimeReplay(run.x[0], run.y[0], run.vx[0], run.vy[0], T, m_values=m_values, certificate=certificate)
+    replay = ContinuousTimeReplay(run.x[0], run.y[0], run.vx[0], run.vy[0], T, functionals=functionals, certificate=certificate)
     replay.feed(run.event_t, run.event_kind, run.event_i, run.event_j)
     return replay.result()

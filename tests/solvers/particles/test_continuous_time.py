@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from compare.measures import PiecewiseConstant
 from compare.metrics import wasserstein
 from solvers.errors import ParticleInputError
-from solvers.particles.continuous_time import ContinuousTimeObservables, ContinuousTimeReplay, observe
+from solvers.particles.continuous_time import RLOG1P, ContinuousTimeObservables, ContinuousTimeReplay, observe
 from solvers.particles.energy import energy
 from solvers.particles.engine import ParticleRun, simulate
 from solvers.particles.reconstruction import lm_norm_power, sup_norm, w1_to_empirical
@@ -69,7 +69,7 @@ def right_end_derivatives(x0: np.ndarray, y0: np.ndarray, T: float) -> np.ndarra
 
 
 def replay_of(x0: np.ndarray, y0: np.ndarray, T: float, certificate: bool = True) -> ContinuousTimeObservables:
-    return observe(x0, y0, T, m_values=M_VALUES, certificate=certificate)
+    return observe(x0, y0, T, functionals=(*M_VALUES, RLOG1P), certificate=certificate)
 
 
 def relative_rise(series: np.ndarray) -> float:
@@ -233,7 +233,8 @@ def test_initial_same_species_cluster_gives_nan_peaks() -> None:
         (lambda: ContinuousTimeReplay([1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [0.5, 0.5], 1.0), "sorted"),
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.3, 0.5], [0.5, 0.5], 1.0), "rank velocities"),
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], -1.0), "T must be"),
-        (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0, m_values=(1.0,)), "m = 1"),
+        (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0, functionals=(1.0,)), "m = 1"),
+        (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0, functionals=("r log r",)), "r log(1+r)"),
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0).feed([0.1], [1], [1], [2]), "do not fit"),
         (lambda: ContinuousTimeReplay([0.0, 1.0], [2.0, 3.0], [0.5, 1.5], [-1.5, -0.5], 1.0).feed([0.1], [3], [1], [1]), "crossings (0)"),
         (

@@ -38,7 +38,7 @@ def test_sup_sum_peak_is_exact_n_independent_and_set_by_the_central_pair(N: int,
     x0, y0 = inner_outer(N, placement)
     central_pair = bool(np.any((x0 == 0.0) & (y0 == 0.0)))
     assert central_pair == ((N % 2 == 0) == (placement == "right"))
-    obs = observe(x0, y0, 1.0, m_values=())
+    obs = observe(x0, y0, 1.0, functionals=())
     if central_pair:
         assert obs.sup_sum_peak == pytest.approx(PEAK_WITH_CENTRAL_PAIR, abs=1e-12)
         assert obs.sup_sum_peak_t == pytest.approx(0.0230769, abs=1e-6)

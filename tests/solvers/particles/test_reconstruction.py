@@ -129,7 +129,7 @@ def test_lemma_5_1_at_every_time_with_the_proven_bound(name: str, initial_span_h
     case = load_case(name)
     N = 40
     x0, y0 = initial_particles(case, N, placement)  # type: ignore[arg-type]
-    obs = observe(x0, y0, case.T, m_values=())
+    obs = observe(x0, y0, case.T, functionals=())
     assert np.all(obs.lemma_5_1_current <= ((N - 1) ** 2 + 1) / (N * (N - 1)) * (1 + ROUND_OFF))
     density_hull = max(case.rho0.support[1], case.eta0.support[1]) - min(case.rho0.support[0], case.eta0.support[0])
     assert np.all(obs.lemma_5_1_hull <= 1.0) and np.all(2 * N * obs.w1_sup <= density_hull)

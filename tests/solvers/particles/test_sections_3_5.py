@@ -275,7 +275,7 @@ def test_corollary_4_1_every_collision_is_binary(config: tuple[np.ndarray, np.nd
         assert at.y[k, j - 1] == meet
         assert np.count_nonzero(np.abs(z - meet) <= 1e-12 * (1 + abs(meet))) == 2
     if x0.size >= 2 and np.all(np.diff(x0) > 0) and np.all(np.diff(y0) > 0):
-        assert observe(x0, y0, final.t_last_event, m_values=()).min_third_gap > 1e-12
+        assert observe(x0, y0, final.t_last_event, functionals=()).min_third_gap > 1e-12
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_propositions_5_2_and_5_3_in_continuous_time(name: str, one_species_rise
     interpenetrate, one species' functional alone rises (the check can fail)."""
     case = load_case(name)
     x0, y0 = initial_particles(case, 40)
-    obs = observe(x0, y0, case.T, m_values=(1.5, 2.0, 4.0, 8.0, 64.0), certificate=True)
+    obs = observe(x0, y0, case.T, certificate=True)
     assert np.all(obs.functional_violation[:, 2] <= 1e-12)
     assert obs.all_convex_margin >= 0 and obs.sup_max_violation[2] <= 0
     assert (np.max(obs.functional_violation[:, :2]) > 1e-3) == one_species_rises
@@ -378,7 +378,7 @@ def test_proposition_5_3_for_a_third_convex_g_by_sampling(config: tuple[np.ndarr
     if x0.size < 2 or min(np.diff(x0).min(), np.diff(y0).min()) < 1e-6:
         return
     t = event_and_mid_times(x0, y0)
-    obs = observe(x0, y0, float(t[-1]), m_values=(), certificate=True)
+    obs = observe(x0, y0, float(t[-1]), functionals=(), certificate=True)
     assert obs.all_convex_margin >= 0
     run = simulate(x0, y0, t)
     s = max(reconstruct(x0)[1].max(), reconstruct(y0)[1].max())
@@ -401,7 +401,7 @@ def test_lemma_5_2_constant_is_independent_of_n() -> None:
     constants = []
     for N in (25, 50, 100, 200):
         x0, y0 = initial_particles(case, N)
-        obs = observe(x0, y0, case.T, m_values=())
+        obs = observe(x0, y0, case.T, functionals=())
         constants.append(obs.lipschitz_reconstruction.max())
         assert np.all(obs.lipschitz_empirical < 2)
     assert max(constants) < 1.0 and max(constants) / min(constants) < 1.1
