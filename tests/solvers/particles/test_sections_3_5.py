@@ -355,12 +355,13 @@ def test_proposition_5_1_for_r_log_1_plus_r(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "one_species_rises"), [("overlap", True), ("separated", False), ("bumps_overlap", True), ("separated_bumps", False)]
+    ("name", "one_species_rises"), [("overlap", False), ("separated", False), ("bumps_overlap", True), ("separated_bumps", False)]
 )
 def test_propositions_5_2_and_5_3_in_continuous_time(name: str, one_species_rises: bool) -> None:
     """Every listed m and r log(1 + r) non-increasing at every t (derivative test on every interval),
-    the all-convex-G certificate >= 0, max(sup rho~, sup eta~) non-increasing; where the species
-    interpenetrate, one species' functional alone rises (the check can fail)."""
+    the all-convex-G certificate >= 0, max(sup rho~, sup eta~) non-increasing. One species' functional
+    alone rises on `bumps_overlap` (the check can fail); on the uniform `overlap` it does not (events
+    simultaneous in exact arithmetic are grouped, so engine transients between them do not count)."""
     case = load_case(name)
     x0, y0 = initial_particles(case, 40)
     obs = observe(x0, y0, case.T, certificate=True)
