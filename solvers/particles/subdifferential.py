@@ -39,11 +39,19 @@ def _configuration(x: ArrayLike, y: ArrayLike, m: ArrayLike | None, n: ArrayLike
     arrays = []
     for name, positions, masses in (("x", x, m), ("y", y, n)):
         z = np.asarray(positions, dtype=float)
-        if z.ndim != 1 or z.size == 0 or not np.all(np.isfinite(z)):
-            raise ParticleInputError(f"{name} must be a non-empty 1-D array of finite positions, got {z!r}; pass one position per particle")
+        if z.ndim != 1 or z.size == 0:
+            raise ParticleInputError(
+                f"{name} must be a non-empty 1-D array of finite positions, got shape {z.shape}; pass one position per particle"
+            )
+        if not np.all(np.isfinite(z)):
+            k = int(np.flatnonzero(~np.isfinite(z))[0])
+            raise ParticleInputError(f"{name} must hold finite positions, got {name}[{k}] = {z[k]}; pass finite positions")
         w = np.full(z.size, 1.0 / z.size) if masses is None else np.asarray(masses, dtype=float)
-        if w.shape != z.shape or not np.all(np.isfinite(w) & (w > 0)):
-            raise ParticleInputError(f"the masses of {name} must be positive and finite, one per particle; got {w!r}")
+        if w.shape != z.shape:
+            raise ParticleInputError(f"the masses of {name} have shape {w.shape} for {z.size} particles; pass one mass per particle")
+        if not np.all(np.isfinite(w) & (w > 0)):
+            k = int(np.flatnonzero(~(np.isfinite(w) & (w > 0)))[0])
+            raise ParticleInputError(f"the masses of {name} must be positive and finite, got mass[{k}] = {w[k]}; pass masses > 0")
         arrays += [z, w]
     return tuple(arrays)
 

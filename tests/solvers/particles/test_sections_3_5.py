@@ -15,6 +15,7 @@ from scipy.optimize import linprog
 from compare.cases import initial_particles, load_case
 from compare.measures import Empirical, PiecewiseConstant
 from compare.metrics import wasserstein
+from solvers.errors import ParticleInputError
 from solvers.initial import atomise, density_from_spec
 from solvers.particles.continuous_time import observe
 from solvers.particles.energy import dissipation, energy
@@ -441,3 +442,18 @@ def test_lemma_5_1_for_w2_along_a_run_is_first_order() -> None:
         scaled.append(N * max(w2))
     increments = np.diff(scaled)
     assert np.all(increments > 0) and increments[1] < 0.6 * increments[0] and scaled[-1] < 1.0
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda: functional([[0.0, 1.0]], [0.0]), "1-D array"),
+        (lambda: subdifferential([0.0, np.nan], [0.0]), "x[1] = nan"),
+        (lambda: functional([0.0, 1.0], [0.0], m=[1.0, -1.0]), "mass[1] = -1.0"),
+        (lambda: subdifferential([0.0, 1.0], [0.0], n=[1.0, 2.0]), "one mass per particle"),
+    ],
+)
+def test_bad_input_is_a_one_line_error(call, fragment: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ParticleInputError) as info:
+        call()
+    assert fragment in str(info.value) and "\n" not in str(info.value)
