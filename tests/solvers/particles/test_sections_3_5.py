@@ -413,7 +413,7 @@ def test_lemma_5_2_constant_is_independent_of_n() -> None:
 def test_lemma_5_1_for_wp_as_printed_fails(p: float, printed_fails_at_unit_length: bool) -> None:
     """The printed W_p bound (b - a)^((p-1)/p) (x_N - x_0)/(2N) scales like length^((2p-1)/p) while W_p
     scales like length: uniform data on a short interval violate it for every p, and for p = 8 already
-    on an interval of length 1 (N W_8 = 0.62 L against 0.5 L). The bound with the 1/p power on the W1
+    on an interval of length 1 (N W_8 = 0.605 L at N = 20, against 0.5 L). The bound with the 1/p power on the W1
     cost, (b - a)^((p-1)/p) ((x_N - x_1)/(2N))^(1/p), holds, and so does the sharper first-order
     (max_k h_k)^((p-1)/p) W1^(1/p) (as W_inf <= max_k h_k)."""
     N = 20
