@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 from solvers.checks import check_number
 from solvers.errors import ParticleInputError
 
-__all__ = ["lm_norm_power", "reconstruct", "sup_norm", "w1_to_empirical"]
+__all__ = ["lemma_5_1_weights", "lm_norm_power", "reconstruct", "sup_norm", "w1_to_empirical"]
 
 
 def _positions(x: ArrayLike) -> np.ndarray:
@@ -89,11 +89,15 @@ def sup_norm(x: ArrayLike, M: float = 1.0) -> np.ndarray:
     return np.max(values, axis=-1)[()]
 
 
+def lemma_5_1_weights(N: int) -> np.ndarray:
+    """The weights ``w_i = ((N - i)^2 + i^2) / (2 N^2 (N - 1))``, i = 1..N-1, of the closed form
+    ``W1(rho^N, rho~^N) = M sum_i w_i h_i`` (module docstring)."""
+    i = np.arange(1, N)
+    return ((N - i) ** 2 + i**2) / (2.0 * N**2 * (N - 1))
+
+
 def w1_to_empirical(x: ArrayLike, M: float = 1.0) -> np.ndarray:
     """Exact ``W1`` between the empirical measure (N atoms of mass M/N at ``x``) and the
     reconstruction ``rho~`` (the closed form in the module docstring), per row."""
     arr = _positions(x)
-    N = arr.shape[-1]
-    i = np.arange(1, N)
-    weights = ((N - i) ** 2 + i**2) / (2.0 * N**2 * (N - 1))
-    return _mass(M) * np.sum(np.diff(arr, axis=-1) * weights, axis=-1)[()]
+    return _mass(M) * np.sum(np.diff(arr, axis=-1) * lemma_5_1_weights(arr.shape[-1]), axis=-1)[()]
