@@ -32,7 +32,7 @@ class ExactMarginal:
     """One species of the exact separated solution at time ``t``.
 
     Vectorised ``cdf``, ``quantile``, ``pdf`` and attributes ``support``, ``breakpoints``, so it can be
-    wrapped by ``compare.measures.Continuous.from_density``. The species is ``mass`` times the unit-mass
+    wrapped by ``compare.metrics.measures.Continuous.from_density``. The species is ``mass`` times the unit-mass
     ``density0``; ``levels`` are in mass units.
     """
 

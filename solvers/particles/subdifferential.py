@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from solvers.errors import ParticleInputError
-from solvers.particles.energy import energy
+from solvers.particles.energy import discrete_energy
 
 __all__ = ["Subdifferential", "functional", "prop_4_2_constant", "subdifferential"]
 
@@ -69,7 +69,7 @@ def functional(x: ArrayLike, y: ArrayLike, m: ArrayLike | None = None, n: ArrayL
     x, m, y, n = _configuration(x, y, m, n)
     if np.any(np.diff(x) < 0) or np.any(np.diff(y) < 0):
         return np.inf
-    return float(energy(x, y, m, n))
+    return float(discrete_energy(x, y, m, n))
 
 
 @dataclass(frozen=True)

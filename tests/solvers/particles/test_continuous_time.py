@@ -9,11 +9,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from compare.measures import PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Histogram
 from solvers.errors import ParticleInputError
 from solvers.particles.continuous_time import RLOG1P, SIMULTANEOUS_RTOL, ContinuousTimeObservables, ContinuousTimeReplay, observe
-from solvers.particles.energy import energy
+from solvers.particles.energy import discrete_energy
 from solvers.particles.engine import ParticleRun, simulate
 from solvers.particles.reconstruction import lm_norm_power, sup_norm, w1_to_empirical
 
@@ -117,7 +117,7 @@ def test_replay_agrees_with_dense_sampling(config: tuple[np.ndarray, np.ndarray]
                 assert obs.functional_violation[g, col] > 0, (m, col)
     assert np.all(obs.functional_violation[:, 2] <= ROUND_OFF)  # Prop. 5.2 and 5.3
 
-    E = energy(run.x, run.y)
+    E = discrete_energy(run.x, run.y)
     assert obs.energy0 == pytest.approx(E[0], rel=1e-13, abs=1e-16)
     assert obs.energy_T == pytest.approx(E[-1], rel=1e-13, abs=1e-16)
     assert obs.energy_residual <= 1e-14 * (1 + obs.energy0)
@@ -136,7 +136,7 @@ def test_lemma_5_2_constant_is_the_largest_metric_derivative(config: tuple[np.nd
     t = np.unique(np.concatenate([nodes, 0.5 * (nodes[1:] + nodes[:-1]), np.linspace(0, T, 9)]))
     run = simulate(x0, y0, t)
     for species, positions in enumerate((run.x, run.y)):
-        rec = {tk: PiecewiseConstant(row, np.full(N - 1, 1 / (N - 1))) for tk, row in zip(t, positions)}
+        rec = {tk: Histogram(row, np.full(N - 1, 1 / (N - 1))) for tk, row in zip(t, positions)}
         L = obs.lipschitz_reconstruction[species]
         assert L <= (2 * N - 1) / N and obs.lipschitz_empirical[species] <= (2 * N - 1) / N
         pairs = [(a, b) for a, b in itertools.pairwise(t) if b - a > 1e-9] + [(0.0, T)]

@@ -7,9 +7,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from compare.cases import initial_particles, load_case
-from compare.measures import Continuous, Empirical, PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Continuous, Empirical, Histogram
+from compare.runs.cases import initial_particles, load_case
 from solvers.continuum.lagrangian import solve_lagrangian
 from solvers.initial import atomise, density_from_spec
 from solvers.particles.continuous_time import observe
@@ -94,7 +94,7 @@ def test_mixing_follows_the_continuum_decay() -> None:
     case = load_case("overlap")
     t = np.linspace(0.0, 2.0, 9)
     s, X, sigma, Y, _ = solve_lagrangian(case.rho0, case.eta0, 200, t)
-    continuum = np.array([wasserstein(PiecewiseConstant(X[k], np.diff(s)), PiecewiseConstant(Y[k], np.diff(sigma))) for k in range(t.size)])
+    continuum = np.array([wasserstein(Histogram(X[k], np.diff(s)), Histogram(Y[k], np.diff(sigma))) for k in range(t.size)])
     assert continuum[0] == pytest.approx(0.5, abs=1e-12) and continuum[-1] == pytest.approx(0.01188, abs=2e-5)
     assert np.all(np.diff(continuum) < 0)
     for N in (100, 200):

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.optimize import linprog
 
-from compare.cases import initial_particles, load_case
-from compare.measures import Empirical, PiecewiseConstant
 from compare.metrics import wasserstein
+from compare.metrics.measures import Empirical, Histogram
+from compare.runs.cases import initial_particles, load_case
 from solvers.errors import ParticleInputError
 from solvers.initial import atomise, density_from_spec
 from solvers.particles.continuous_time import observe
-from solvers.particles.energy import dissipation, energy
+from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import simulate
 from solvers.particles.reconstruction import lm_norm_power, reconstruct
 from solvers.particles.subdifferential import functional, prop_4_2_constant, subdifferential
@@ -64,7 +64,7 @@ def test_lemma_3_3_fails_without_the_indicator() -> None:
     segment that swaps two particles, while F (+inf at the swapped end) does not."""
     y = np.array([5.0, 6.0])
     a, b = np.array([0.0, 1.0]), np.array([1.0, 0.0])
-    raw = [energy(a, y), energy(b, y), energy((a + b) / 2, y)]
+    raw = [discrete_energy(a, y), discrete_energy(b, y), discrete_energy((a + b) / 2, y)]
     assert raw[2] > (raw[0] + raw[1]) / 2
     assert functional(b, y) == np.inf and functional((a + b) / 2, y) <= (functional(a, y) + functional(b, y)) / 2
 
@@ -185,7 +185,7 @@ def test_lemma_3_4_empty_off_the_cone(config: tuple[np.ndarray, np.ndarray]) -> 
     N = x.size
     # weighted gradient of the raw energy (Euclidean gradient / m_k, m_k = 1/N) in the x-block
     P = np.array([(-np.sum(np.sign(x_off[k] - x_off)) + np.sum(np.sign(x_off[k] - y))) / N for k in range(N)])
-    assert energy(x, y) - energy(x_off, y) == pytest.approx(0.0, abs=1e-12)
+    assert discrete_energy(x, y) - discrete_energy(x_off, y) == pytest.approx(0.0, abs=1e-12)
     assert np.sum(P * (x - x_off)) / N > 1e-12 * (1 + np.abs(x).max())
 
 
@@ -419,7 +419,7 @@ def test_lemma_5_1_for_wp_as_printed_fails(p: float, printed_fails_at_unit_lengt
     N = 20
     for L, fails in ((0.05, True), (1.0, printed_fails_at_unit_length), (20.0, False)):
         x = atomise(density_from_spec({"kind": "uniform", "a": 0.0, "b": L}), N, "right")
-        emp, rec = Empirical(x), PiecewiseConstant(x, np.full(N - 1, 1 / (N - 1)))
+        emp, rec = Empirical(x), Histogram(x, np.full(N - 1, 1 / (N - 1)))
         wp, w1 = wasserstein(emp, rec, p), wasserstein(emp, rec, 1.0)
         assert (wp > L ** ((p - 1) / p) * L / (2 * N)) == fails
         assert wp <= L ** ((p - 1) / p) * ((x[-1] - x[0]) / (2 * N)) ** (1 / p)
@@ -436,7 +436,7 @@ def test_lemma_5_1_for_w2_along_a_run_is_first_order() -> None:
         run = simulate(x0, y0, np.linspace(0, case.T, 9))
         w2 = []
         for row in np.concatenate([run.x, run.y]):
-            emp, rec = Empirical(row), PiecewiseConstant(row, np.full(N - 1, 1 / (N - 1)))
+            emp, rec = Empirical(row), Histogram(row, np.full(N - 1, 1 / (N - 1)))
             w2.append(wasserstein(emp, rec, 2.0))
             assert w2[-1] <= np.sqrt(np.diff(row).max() * wasserstein(emp, rec, 1.0)) * (1 + 1e-12)
         scaled.append(N * max(w2))
