@@ -35,13 +35,18 @@ and a point mass of weight w gets about ``n w / 2`` nodes on its vertical segmen
 double node: two nodes at the same mass level carrying the left and right limits of the quantile
 function, so the interpolated CDF is flat across the gap (no smearing).
 
-Time step, adapted every step: ``dt = cfl * min(h_min / max|velocity|, 1 / (2 max density))`` with
-``h_min`` the shortest interval of positive length and mass and the density maximum over those
-intervals; a point mass (an interval of length 0) instead bounds ``h_min`` by its distance to the
-nearest node of the other species that is not at its position. A step that would break the order
-of the nodes (a negative interval; equal positions are allowed) is halved. The last step before an
-output time lands on it exactly. Where a density is unbounded (``singular``) or a point mass
-spreads, the shortest intervals grow like ``t``, so the steps grow geometrically from the first.
+Time step, adapted every step: ``dt = cfl * min(h_min / max|velocity|, 1 / (2 max density))``, and
+no longer than the time until two disjoint components of different species touch (computed from
+the velocities of their ends, exact before contact: the step lands on the first contact). The
+density maximum is over the intervals of positive mass; ``h_min`` is the shortest of those that do
+not grow or that hold a node of the other species (where the interpolated CDF of the other species
+has kinks to resolve). An interval that grows without interacting (a point mass spreading, an
+unbounded ``singular`` density thinning out) cannot break the order, and bounding the step by its
+length would make the steps as short as the shortest interval near the singularity. Intervals
+shorter than ``RESOLUTION`` ulps of their position count as length 0 (a point mass): float64 cannot
+resolve them, and steps bounded by them would lose their growth to rounding. A step that would break
+the order of the nodes (a negative interval; equal positions are allowed) is halved. The last step
+before an output time lands on it exactly.
 """
 
 from __future__ import annotations
@@ -56,6 +61,9 @@ from solvers.errors import SchemeError
 from solvers.initial import Density, invert_increasing, root_tolerance
 
 MIN_INTERVALS = 4
+EPS = float(np.finfo(np.float64).eps)
+RESOLUTION = 8.0
+"""Intervals shorter than ``RESOLUTION`` ulps of their ends count as length 0 (point masses) in the step bounds."""
 
 
 def pseudo_inverse_grid(density: Density, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,38 +194,81 @@ def _rhs(
 
 
 @jit
-def _spacing(X: np.ndarray, s: np.ndarray) -> tuple[float, float]:
-    """Shortest interval of positive length and mass and the largest density on those intervals;
-    ``-1`` if the order is broken (a negative interval). Intervals of length 0 (point masses) and
-    of mass 0 (gaps) are skipped."""
-    h_min = np.inf
-    d_max = 0.0
-    for k in range(X.shape[0] - 1):
-        h = X[k + 1] - X[k]
-        if h < 0.0:
-            return -1.0, 0.0
-        ds = s[k + 1] - s[k]
-        if ds > 0.0 and h > 0.0:
-            h_min = min(h_min, h)
-            d_max = max(d_max, ds / h)
-    return h_min, d_max
+def _resolved(h: float, x0: float, x1: float) -> bool:
+    """Whether an interval of length ``h`` between ``x0`` and ``x1`` is longer than the float resolution
+    of its ends: a shorter one cannot grow by steps without its growth being lost to rounding."""
+    return h > RESOLUTION * EPS * max(abs(x0), abs(x1))
 
 
 @jit
-def _atom_clearance(X: np.ndarray, s: np.ndarray, Y: np.ndarray) -> float:
-    """Shortest distance from a point mass of the ``X`` grid to a node of the other species ``Y`` at
-    a different position (``inf`` without point masses)."""
-    clearance = np.inf
+def _ordered(X: np.ndarray) -> bool:
+    """No negative interval (equal positions, a point mass, are allowed)."""
     for k in range(X.shape[0] - 1):
-        if X[k + 1] == X[k] and s[k + 1] > s[k] and (k == 0 or X[k - 1] < X[k]):
-            p = X[k]
-            left = np.searchsorted(Y, p, side="left")
-            right = np.searchsorted(Y, p, side="right")
-            if left > 0:
-                clearance = min(clearance, p - Y[left - 1])
-            if right < Y.shape[0]:
-                clearance = min(clearance, Y[right] - p)
-    return clearance
+        if X[k + 1] < X[k]:
+            return False
+    return True
+
+
+@jit
+def _max_density(X: np.ndarray, s: np.ndarray) -> float:
+    """The largest density on the resolved intervals of positive mass (0 if there is none)."""
+    d_max = 0.0
+    for k in range(X.shape[0] - 1):
+        h = X[k + 1] - X[k]
+        ds = s[k + 1] - s[k]
+        if ds > 0.0 and _resolved(h, X[k], X[k + 1]):
+            d_max = max(d_max, ds / h)
+    return d_max
+
+
+@jit
+def _cfl_length(X: np.ndarray, s: np.ndarray, V: np.ndarray, Y: np.ndarray) -> float:
+    """The shortest resolved interval of positive mass that does not grow (``V[k+1] <= V[k]``) or that
+    holds a node of the other species ``Y`` (its ends included); ``inf`` if there is none."""
+    h_min = np.inf
+    for k in range(X.shape[0] - 1):
+        h = X[k + 1] - X[k]
+        if s[k + 1] > s[k] and _resolved(h, X[k], X[k + 1]) and h < h_min:
+            if V[k + 1] <= V[k] or np.searchsorted(Y, X[k + 1], side="right") > np.searchsorted(Y, X[k], side="left"):
+                h_min = h
+    return h_min
+
+
+@jit
+def _component_ends(X: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Indices of the first and last node of every component (runs of nodes without a gap, i.e. an
+    interval of positive length and zero mass), shape ``(components, 2)``."""
+    ends = np.empty((X.shape[0], 2), dtype=np.int64)
+    count = 0
+    ends[0, 0] = 0
+    for k in range(X.shape[0] - 1):
+        if X[k + 1] > X[k] and s[k + 1] == s[k]:
+            ends[count, 1] = k
+            count += 1
+            ends[count, 0] = k + 1
+    ends[count, 1] = X.shape[0] - 1
+    return ends[: count + 1]
+
+
+@jit
+def _time_to_contact(X: np.ndarray, s: np.ndarray, VX: np.ndarray, Y: np.ndarray, sigma: np.ndarray, VY: np.ndarray) -> float:
+    """The first time two disjoint components of different species touch if their ends keep their
+    velocities (exactly when they do: before contact every node moves on a straight line); gaps within
+    the float resolution count as touching. ``inf`` if no pair approaches."""
+    ex = _component_ends(X, s)
+    ey = _component_ends(Y, sigma)
+    first = np.inf
+    for i in range(ex.shape[0]):
+        for j in range(ey.shape[0]):
+            for left, v_left, right, v_right in (
+                (X[ex[i, 1]], VX[ex[i, 1]], Y[ey[j, 0]], VY[ey[j, 0]]),
+                (Y[ey[j, 1]], VY[ey[j, 1]], X[ex[i, 0]], VX[ex[i, 0]]),
+            ):
+                gap = right - left
+                closing = v_left - v_right
+                if closing > 0.0 and _resolved(gap, left, right):
+                    first = min(first, gap / closing)
+    return first
 
 
 @jit
@@ -239,14 +290,13 @@ def _advance_rk4(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray,
     steps = 0
     while t < t_end:
         _rhs(X, w_x, Y, w_y, s, sigma, kx[0], ky[0], below, above)
-        hx, dx_max = _spacing(X, s)
-        hy, dy_max = _spacing(Y, sigma)
-        h = min(min(hx, hy), min(_atom_clearance(X, s, Y), _atom_clearance(Y, sigma, X)))
+        d_max = max(_max_density(X, s), _max_density(Y, sigma))
+        h = min(_cfl_length(X, s, kx[0], Y), _cfl_length(Y, sigma, ky[0], X))
         v_max = max(np.max(np.abs(kx[0])), np.max(np.abs(ky[0])))
-        d_max = max(dx_max, dy_max)
         dt = cfl / (2.0 * d_max) if d_max > 0.0 else np.inf
-        if v_max > 0.0 and h < np.inf and v_max * dt > cfl * h:
-            dt = cfl * h / v_max
+        if v_max > 0.0 and h < np.inf:
+            dt = min(dt, cfl * h / v_max)
+        dt = min(dt, _time_to_contact(X, s, kx[0], Y, sigma, ky[0]))
         land = t + dt >= t_end
         if land:
             dt = t_end - t
@@ -262,7 +312,7 @@ def _advance_rk4(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray,
                 Xn[k] = X[k] + dt / 6.0 * (kx[0, k] + 2.0 * kx[1, k] + 2.0 * kx[2, k] + kx[3, k])
             for k in range(ny):
                 Yn[k] = Y[k] + dt / 6.0 * (ky[0, k] + 2.0 * ky[1, k] + 2.0 * ky[2, k] + ky[3, k])
-            if _spacing(Xn, s)[0] > 0.0 and _spacing(Yn, sigma)[0] > 0.0:
+            if _ordered(Xn) and _ordered(Yn):
                 break
             dt *= 0.5
             land = False
