@@ -23,6 +23,7 @@ disjoint supports (the minimal-norm rule decides what stays there, see
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -276,7 +277,7 @@ def _graded_pieces(bp: np.ndarray, unbounded: np.ndarray) -> tuple[np.ndarray, n
     ``2^-1, ..., 2^-GRADING_LEVELS`` towards that end (and a last piece at the end itself)."""
     fractions = np.concatenate((0.5 ** np.arange(GRADING_LEVELS + 1), [0.0]))
     left, right = [], []
-    for a, b in zip(bp[:-1], bp[1:]):
+    for a, b in itertools.pairwise(bp):
         at_a, at_b = bool(np.isin(a, unbounded)), bool(np.isin(b, unbounded))
         if not (at_a or at_b):
             left.append([a])

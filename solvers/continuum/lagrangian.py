@@ -166,7 +166,9 @@ def _cdf_limits(x: np.ndarray, nodes: np.ndarray, levels: np.ndarray, below: np.
 
 
 @jit
-def _velocities(X: np.ndarray, w: np.ndarray, Y: np.ndarray, sigma: np.ndarray, dX: np.ndarray, below: np.ndarray, above: np.ndarray) -> None:
+def _velocities(
+    X: np.ndarray, w: np.ndarray, Y: np.ndarray, sigma: np.ndarray, dX: np.ndarray, below: np.ndarray, above: np.ndarray
+) -> None:
     """``dX[k] = 2 (w_k - clip(w_k, F_eta(X_k-), F_eta(X_k)))``: the minimal-norm velocity, with
     ``w_k = s_k - (M_rho - M_eta)/2`` (``2 (w_k - F_eta(X_k))`` where ``F_eta`` is continuous)."""
     _cdf_limits(X, Y, sigma, below, above)
