@@ -224,13 +224,16 @@ class Density(ABC):
         return _as_output(x, s)
 
     def _quantile(self, s: np.ndarray) -> np.ndarray:
-        """The levels of a point mass give its position; the others solve ``F(x) = s`` for s <= 1/2 and
+        """The levels ``F(p-) < s <= F(p)`` of a point mass give its position (and ``F(p-)`` too when the
+        density reaches p from the left); the others solve ``F(x) = s`` for s <= 1/2 and
         ``-(1 - F(x)) = -(1 - s)`` for s > 1/2 (``1 - s`` is exact there, and ``_sf`` is accurate in the
         right tail) by ``invert_increasing``."""
         x = np.empty(s.shape)
         rest = np.ones(s.shape, dtype=bool)
+        starts = self.components[:, 0]
         for p, below, above in self._atom_levels:
-            at_atom = (s > below) & (s <= above)
+            # F(p-) itself is reached at p too unless a component starts at p (a gap or nothing before it)
+            at_atom = (s > below) & (s <= above) | ((s == below) & ~np.isin(p, starts))
             x[at_atom] = p
             rest &= ~at_atom
         grid, F = self.cdf_table
@@ -507,28 +510,27 @@ class Delta(Density):
         return np.full(s.shape, self.at)
 
 
-def _power_gap(u: np.ndarray, beta: float) -> np.ndarray:
-    """``1 - (1 - u)^beta`` for u in [0, 1], accurate relative to itself for small u (``-expm1(beta log1p(-u))``)."""
-    log = np.log1p(-np.minimum(u, 1.0), out=np.full(u.shape, -np.inf), where=u < 1.0)
-    return -np.expm1(beta * log)
-
-
-def _power_gap_inverse(q: np.ndarray, beta: float) -> np.ndarray:
-    """The u in [0, 1] with ``1 - (1 - u)^beta = q`` for q in [0, 1]: ``-expm1(log1p(-q) / beta)``."""
-    log = np.log1p(-np.minimum(q, 1.0), out=np.full(q.shape, -np.inf), where=q < 1.0)
-    return -np.expm1(log / beta)
+def _log_ratio(near: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """``log r`` for a ratio ``r = near in [0, 1]`` with ``far = 1 - r`` also known: ``log(near)`` where
+    r <= 1/2 and ``log1p(-far)`` above, so that it is accurate relative to itself on the whole range
+    (``-inf`` at r = 0)."""
+    small = near <= 0.5
+    log_near = np.log(near, out=np.full(near.shape, -np.inf), where=small & (near > 0.0))
+    return np.where(small, log_near, np.log1p(-np.where(small, 0.0, far)))
 
 
 class Singular(Density):
     """``|x - center|^(-alpha) / Z`` on [a, b], ``0 < alpha < 1``, ``a <= center <= b``: in ``L^1`` only.
 
-    With ``beta = 1 - alpha``, ``A = (center - a)^beta``, ``B = (b - center)^beta``, ``Z = (A + B)/beta``.
-    Left of the centre ``u = (x - a)/(center - a)`` and ``F = A (1 - (1 - u)^beta) / (A + B)``; right of
-    it ``w = (b - x)/(b - center)`` and ``1 - F = B (1 - (1 - w)^beta) / (A + B)``. These forms keep
-    ``F`` accurate relative to itself near a and ``1 - F`` near b, and invert in closed form:
-    for ``s <= A/(A + B)``, ``Q(s) = a + (center - a) u`` with ``1 - (1 - u)^beta = s (A + B)/A``, else
-    ``Q(s) = b - (b - center) w`` with ``1 - (1 - w)^beta = (1 - s)(A + B)/B``. The pdf is ``inf`` at
-    the centre.
+    With ``beta = 1 - alpha``, ``A = (center - a)^beta``, ``B = (b - center)^beta``, ``Z = (A + B)/beta``
+    and the distances to the centre as fractions of their side, ``u = (center - x)/(center - a)``,
+    ``v = (x - center)/(b - center)``: left of the centre ``F = A (1 - u^beta) / (A + B)`` and
+    ``1 - F = (B + A u^beta) / (A + B)``; right of it ``F = (A + B v^beta) / (A + B)`` and
+    ``1 - F = B (1 - v^beta) / (A + B)``. Every ``1 - r^beta`` is ``-expm1(beta log r)`` with ``log r``
+    accurate near both ends of the side (``_log_ratio``), so ``F`` and ``1 - F`` are accurate relative
+    to themselves everywhere. The quantile inverts the branch holding the level in closed form:
+    ``u = (1 - s (A + B)/A)^(1/beta)`` for ``s <= A/(A + B)``, else ``v = (1 - (1 - s)(A + B)/B)^(1/beta)``.
+    The pdf is ``inf`` at the centre.
     """
 
     def __init__(self, a: float, b: float, center: float, alpha: float) -> None:
@@ -555,34 +557,36 @@ class Singular(Density):
         power = np.power(distance, -self.alpha, out=np.full(x.shape, np.inf), where=distance > 0.0)
         return np.where(inside, power * (self.beta / (self.A + self.B)), 0.0)
 
-    def _left_mass(self, x: np.ndarray) -> np.ndarray:
-        """Mass of [a, min(x, center)], accurate relative to itself near a."""
-        if self.left == 0.0:
-            return np.zeros(x.shape)
-        u = np.clip((x - self.a) / self.left, 0.0, 1.0)
-        return self.A * _power_gap(u, self.beta) / (self.A + self.B)
-
-    def _right_mass(self, x: np.ndarray) -> np.ndarray:
-        """Mass of [max(x, center), b], accurate relative to itself near b."""
-        if self.right == 0.0:
-            return np.zeros(x.shape)
-        w = np.clip((self.b - x) / self.right, 0.0, 1.0)
-        return self.B * _power_gap(w, self.beta) / (self.A + self.B)
+    def _side_logs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``log u`` (left of the centre) and ``log v`` (right of it) at ``x``, clipped to the support."""
+        log_u, log_v = np.full(x.shape, -np.inf), np.full(x.shape, -np.inf)
+        if self.left > 0.0:
+            log_u = _log_ratio(np.clip((self.center - x) / self.left, 0.0, 1.0), np.clip((x - self.a) / self.left, 0.0, 1.0))
+        if self.right > 0.0:
+            log_v = _log_ratio(np.clip((x - self.center) / self.right, 0.0, 1.0), np.clip((self.b - x) / self.right, 0.0, 1.0))
+        return log_u, log_v
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
-        return np.where(x <= self.center, self._left_mass(x), 1.0 - self._right_mass(x))
+        log_u, log_v = self._side_logs(x)
+        left = self.A * -np.expm1(self.beta * log_u)
+        right = self.A + self.B * np.exp(self.beta * log_v)
+        return np.where(x <= self.center, left, right) / (self.A + self.B)
 
     def _sf(self, x: np.ndarray) -> np.ndarray:
-        return np.where(x >= self.center, self._right_mass(x), 1.0 - self._left_mass(x))
+        log_u, log_v = self._side_logs(x)
+        left = self.B + self.A * np.exp(self.beta * log_u)
+        right = self.B * -np.expm1(self.beta * log_v)
+        return np.where(x < self.center, left, right) / (self.A + self.B)
 
     def _quantile(self, s: np.ndarray) -> np.ndarray:
+        """``log u = log1p(-q) / beta`` (``q`` the level's share of its side); x from the nearer end of the side."""
         left = s <= self.s_center
-        x = np.full(s.shape, self.center)
-        if self.A > 0.0:
-            x[left] = self.a + self.left * _power_gap_inverse(s[left] * ((self.A + self.B) / self.A), self.beta)
-        if self.B > 0.0:
-            x[~left] = self.b - self.right * _power_gap_inverse((1.0 - s[~left]) * ((self.A + self.B) / self.B), self.beta)
-        return np.clip(x, self.a, self.b)
+        q = np.where(left, s * (self.A + self.B) / max(self.A, EPS), (1.0 - s) * (self.A + self.B) / max(self.B, EPS))
+        log_r = np.log1p(-np.minimum(q, 1.0), out=np.full(s.shape, -np.inf), where=q < 1.0) / self.beta
+        r, one_minus_r = np.exp(log_r), -np.expm1(log_r)
+        x_left = np.where(r <= 0.5, self.center - self.left * r, self.a + self.left * one_minus_r)
+        x_right = np.where(r <= 0.5, self.center + self.right * r, self.b - self.right * one_minus_r)
+        return np.clip(np.where(left, x_left, x_right), self.a, self.b)
 
 
 class Sum(Density):
