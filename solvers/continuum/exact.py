@@ -139,8 +139,9 @@ class ExactMarginal:
         x_arr = np.asarray(x, dtype=np.float64)
         if self.t == 0.0:
             return self.mass * np.asarray(self.density0.cdf(x_arr), dtype=np.float64)
-        j, _, level, _ = self._characteristic(x_arr)
-        return np.where(x_arr < self.moved_components[j, 0], 0.0, level)
+        flat = x_arr.ravel()
+        j, _, level, _ = self._characteristic(flat)
+        return np.where(flat < self.moved_components[j, 0], 0.0, level).reshape(x_arr.shape)
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """``rho0(y) / (1 + 2 t rho0(y))`` inside the moved components (``1/(2t)`` where ``rho0(y)`` is
@@ -149,15 +150,16 @@ class ExactMarginal:
         x_arr = np.asarray(x, dtype=np.float64)
         if self.t == 0.0:
             return self.mass * np.asarray(self.density0.pdf(x_arr), dtype=np.float64)
-        j, y, _, fan = self._characteristic(x_arr)
+        flat = x_arr.ravel()
+        j, y, _, fan = self._characteristic(flat)
         moved = self.moved_components
         d0 = self.mass * np.asarray(self.density0.continuous_pdf(y), dtype=np.float64)
         d0[fan] = np.inf
         finite = np.isfinite(d0)
-        density = np.full(x_arr.shape, 1.0 / (2.0 * self.t))
+        density = np.full(flat.shape, 1.0 / (2.0 * self.t))
         density[finite] = d0[finite] / (1.0 + 2.0 * self.t * d0[finite])
-        inside = (x_arr >= moved[j, 0]) & (x_arr < moved[j, 1])
-        return np.where(inside, density, 0.0)
+        inside = (flat >= moved[j, 0]) & (flat < moved[j, 1])
+        return np.where(inside, density, 0.0).reshape(x_arr.shape)
 
 
 class SeparatedSolution:
