@@ -22,8 +22,8 @@ from compare.metrics import energy, wasserstein
 from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.lagrangian import lagrangian_energy_and_dissipation, solve_lagrangian
 from solvers.errors import DensityError
-from solvers.initial import atomise, density_from_spec
-from solvers.particles.engine import simulate
+from solvers.initial import Density, atomise, density_from_spec
+from solvers.particles.engine import ParticleRun, simulate
 from tests.solvers.test_initial import mpmath_singular_cdf
 
 Pair = tuple[Measure, Measure]
@@ -37,12 +37,12 @@ def _distance(a: Pair, b: Pair, p: float) -> float:
     return wasserstein(a[0], b[0], p) + wasserstein(a[1], b[1], p)
 
 
-def _scheme(rho0, eta0, n: int, T: float) -> Pair:  # noqa: ANN001
+def _scheme(rho0: Density, eta0: Density, n: int, T: float) -> Pair:
     s, X, sigma, Y, _ = solve_lagrangian(rho0, eta0, n, np.array([0.0, T]))
     return PiecewiseConstant(X[-1], np.diff(s)), PiecewiseConstant(Y[-1], np.diff(sigma))
 
 
-def _particles(rho0, eta0, N: int, T: float) -> tuple[Pair, object]:  # noqa: ANN001
+def _particles(rho0: Density, eta0: Density, N: int, T: float) -> tuple[Pair, ParticleRun]:
     run = simulate(atomise(rho0, N), atomise(eta0, N), [0.0, T])
     return (Empirical(run.x[-1]), Empirical(run.y[-1])), run
 
