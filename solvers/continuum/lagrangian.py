@@ -133,66 +133,53 @@ def pseudo_inverse_grid(density: Density, n: int) -> tuple[np.ndarray, np.ndarra
 
 
 @jit
-def _cdf_limits(x: np.ndarray, nodes: np.ndarray, levels: np.ndarray, below: np.ndarray, above: np.ndarray) -> None:
-    """``below[k] = F(x[k]-)`` and ``above[k] = F(x[k])`` for the piecewise-linear CDF through
-    ``(nodes, levels)``; both ``x`` and ``nodes`` non-decreasing (a run of equal nodes is a point mass:
-    ``F`` jumps there from the run's first level to its last). One merge pass."""
-    m = nodes.shape[0]
-    j = 0  # the first node >= x[k]
-    for k in range(x.shape[0]):
-        xk = x[k]
-        if k > 0 and xk == x[k - 1]:
-            below[k] = below[k - 1]
-            above[k] = above[k - 1]
-            continue
-        while j < m and nodes[j] < xk:
-            j += 1
-        if j == m:
-            below[k] = levels[m - 1]
-            above[k] = levels[m - 1]
-        elif nodes[j] == xk:
-            last = j
-            while last + 1 < m and nodes[last + 1] == xk:
-                last += 1
-            below[k] = levels[j]
-            above[k] = levels[last]
-        elif j == 0:
-            below[k] = levels[0]
-            above[k] = levels[0]
-        else:
-            f = levels[j - 1] + (levels[j] - levels[j - 1]) * (xk - nodes[j - 1]) / (nodes[j] - nodes[j - 1])
-            below[k] = f
-            above[k] = f
-
-
-@jit
-def _velocities(
-    X: np.ndarray, w: np.ndarray, Y: np.ndarray, sigma: np.ndarray, dX: np.ndarray, below: np.ndarray, above: np.ndarray
-) -> None:
+def _velocities(X: np.ndarray, w: np.ndarray, Y: np.ndarray, sigma: np.ndarray, dX: np.ndarray) -> None:
     """``dX[k] = 2 (w_k - clip(w_k, F_eta(X_k-), F_eta(X_k)))``: the minimal-norm velocity, with
-    ``w_k = s_k - (M_rho - M_eta)/2`` (``2 (w_k - F_eta(X_k))`` where ``F_eta`` is continuous)."""
-    _cdf_limits(X, Y, sigma, below, above)
+    ``w_k = s_k - (M_rho - M_eta)/2`` and ``F_eta`` the piecewise-linear CDF through ``(Y, sigma)``
+    (``2 (w_k - F_eta(X_k))`` where it is continuous; a run of equal ``Y`` nodes is a point mass, where
+    it jumps from the run's first level to its last). One merge pass, ``X`` and ``Y`` non-decreasing;
+    at a ``Y`` node, the run's first level is searched once per distinct ``X`` position."""
+    m = Y.shape[0]
+    j = 0  # the last Y node <= X[k] (while X[k] < Y[m - 1])
+    below = 0.0
+    above = 0.0
     for k in range(X.shape[0]):
-        f = min(max(w[k], below[k]), above[k])
-        dX[k] = 2.0 * (w[k] - f)
+        xk = X[k]
+        if xk < Y[0]:
+            below = sigma[0]
+            above = below
+        elif xk >= Y[m - 1]:
+            above = sigma[m - 1]
+            if xk > Y[m - 1]:
+                below = above
+            elif k == 0 or X[k - 1] != xk:
+                i = m - 1
+                while i > 0 and Y[i - 1] == xk:
+                    i -= 1
+                below = sigma[i]
+        else:
+            while Y[j + 1] <= xk:
+                j += 1
+            if Y[j] != xk:
+                below = sigma[j] + (sigma[j + 1] - sigma[j]) * (xk - Y[j]) / (Y[j + 1] - Y[j])
+                above = below
+            else:
+                above = sigma[j]
+                if k == 0 or X[k - 1] != xk:
+                    i = j
+                    while i > 0 and Y[i - 1] == xk:
+                        i -= 1
+                    below = sigma[i]
+        dX[k] = 2.0 * (w[k] - min(max(w[k], below), above))
 
 
 @jit
 def _rhs(
-    X: np.ndarray,
-    w_x: np.ndarray,
-    Y: np.ndarray,
-    w_y: np.ndarray,
-    s: np.ndarray,
-    sigma: np.ndarray,
-    dX: np.ndarray,
-    dY: np.ndarray,
-    below: np.ndarray,
-    above: np.ndarray,
+    X: np.ndarray, w_x: np.ndarray, Y: np.ndarray, w_y: np.ndarray, s: np.ndarray, sigma: np.ndarray, dX: np.ndarray, dY: np.ndarray
 ) -> None:
     """Node velocities of both species (``w_x = s - dM/2``, ``w_y = sigma + dM/2``, ``dM = M_rho - M_eta``)."""
-    _velocities(X, w_x, Y, sigma, dX, below, above)
-    _velocities(Y, w_y, X, s, dY, below, above)
+    _velocities(X, w_x, Y, sigma, dX)
+    _velocities(Y, w_y, X, s, dY)
 
 
 @jit
@@ -212,53 +199,53 @@ def _ordered(X: np.ndarray) -> bool:
 
 
 @jit
-def _max_density(X: np.ndarray, s: np.ndarray) -> float:
-    """The largest density on the resolved intervals of positive mass (0 if there is none)."""
+def _step_bounds(X: np.ndarray, s: np.ndarray, V: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """Over the resolved intervals of positive mass: the largest density, and the shortest length among
+    those that do not grow (``V[k+1] <= V[k]``) or that hold a node of the other species ``Y`` (ends
+    included); ``(inf, 0)`` if there is none. A second pass, with a pointer into ``Y`` (sorted, like
+    ``X``), looks only at the growing intervals shorter than the shortest non-growing one."""
+    h_min = np.inf
     d_max = 0.0
-    for k in range(X.shape[0] - 1):
+    n = X.shape[0]
+    for k in range(n - 1):
         h = X[k + 1] - X[k]
         ds = s[k + 1] - s[k]
         if ds > 0.0 and _resolved(h, X[k], X[k + 1]):
             d_max = max(d_max, ds / h)
-    return d_max
-
-
-@jit
-def _cfl_length(X: np.ndarray, s: np.ndarray, V: np.ndarray, Y: np.ndarray) -> float:
-    """The shortest resolved interval of positive mass that does not grow (``V[k+1] <= V[k]``) or that
-    holds a node of the other species ``Y`` (its ends included); ``inf`` if there is none."""
-    h_min = np.inf
-    for k in range(X.shape[0] - 1):
+            if V[k + 1] <= V[k]:
+                h_min = min(h_min, h)
+    j = 0  # the first Y node >= X[k]
+    for k in range(n - 1):
         h = X[k + 1] - X[k]
-        if s[k + 1] > s[k] and _resolved(h, X[k], X[k + 1]) and h < h_min:
-            if V[k + 1] <= V[k] or np.searchsorted(Y, X[k + 1], side="right") > np.searchsorted(Y, X[k], side="left"):
+        if h < h_min and s[k + 1] > s[k] and V[k + 1] > V[k] and _resolved(h, X[k], X[k + 1]):
+            while j < Y.shape[0] and Y[j] < X[k]:
+                j += 1
+            if j < Y.shape[0] and Y[j] <= X[k + 1]:
                 h_min = h
-    return h_min
+    return h_min, d_max
 
 
 @jit
-def _component_ends(X: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Indices of the first and last node of every component (runs of nodes without a gap, i.e. an
-    interval of positive length and zero mass), shape ``(components, 2)``."""
-    ends = np.empty((X.shape[0], 2), dtype=np.int64)
+def _component_ends(s: np.ndarray) -> np.ndarray:
+    """Indices of the first and last node of every component, shape ``(components, 2)``: runs of nodes
+    between gaps, the intervals of zero mass (double nodes). The levels are fixed, so are the runs."""
+    ends = np.empty((s.shape[0], 2), dtype=np.int64)
     count = 0
     ends[0, 0] = 0
-    for k in range(X.shape[0] - 1):
-        if X[k + 1] > X[k] and s[k + 1] == s[k]:
+    for k in range(s.shape[0] - 1):
+        if s[k + 1] == s[k]:
             ends[count, 1] = k
             count += 1
             ends[count, 0] = k + 1
-    ends[count, 1] = X.shape[0] - 1
+    ends[count, 1] = s.shape[0] - 1
     return ends[: count + 1]
 
 
 @jit
-def _time_to_contact(X: np.ndarray, s: np.ndarray, VX: np.ndarray, Y: np.ndarray, sigma: np.ndarray, VY: np.ndarray) -> float:
-    """The first time two disjoint components of different species touch if their ends keep their
-    velocities (exactly when they do: before contact every node moves on a straight line); gaps within
-    the float resolution count as touching. ``inf`` if no pair approaches."""
-    ex = _component_ends(X, s)
-    ey = _component_ends(Y, sigma)
+def _time_to_contact(X: np.ndarray, VX: np.ndarray, ex: np.ndarray, Y: np.ndarray, VY: np.ndarray, ey: np.ndarray) -> float:
+    """The first time two disjoint components of different species (ends ``ex``, ``ey``) touch if their
+    ends keep their velocities (exactly when they do: before contact every node moves on a straight
+    line); gaps within the float resolution count as touching. ``inf`` if no pair approaches."""
     first = np.inf
     for i in range(ex.shape[0]):
         for j in range(ey.shape[0]):
@@ -281,24 +268,25 @@ def _advance_rk4(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray,
     half_dM = 0.5 * (s[nx - 1] - sigma[ny - 1])
     w_x = s - half_dM
     w_y = sigma + half_dM
-    below = np.empty(max(nx, ny))
-    above = np.empty(max(nx, ny))
     kx = np.empty((4, nx))
     ky = np.empty((4, ny))
     Xs = np.empty(nx)
     Ys = np.empty(ny)
     Xn = np.empty(nx)
     Yn = np.empty(ny)
+    ex = _component_ends(s)
+    ey = _component_ends(sigma)
     steps = 0
     while t < t_end:
-        _rhs(X, w_x, Y, w_y, s, sigma, kx[0], ky[0], below, above)
-        d_max = max(_max_density(X, s), _max_density(Y, sigma))
-        h = min(_cfl_length(X, s, kx[0], Y), _cfl_length(Y, sigma, ky[0], X))
+        _rhs(X, w_x, Y, w_y, s, sigma, kx[0], ky[0])
+        hx, dx_max = _step_bounds(X, s, kx[0], Y)
+        hy, dy_max = _step_bounds(Y, sigma, ky[0], X)
+        h, d_max = min(hx, hy), max(dx_max, dy_max)
         v_max = max(np.max(np.abs(kx[0])), np.max(np.abs(ky[0])))
         dt = cfl / (2.0 * d_max) if d_max > 0.0 else np.inf
         if v_max > 0.0 and h < np.inf:
             dt = min(dt, cfl * h / v_max)
-        dt = min(dt, _time_to_contact(X, s, kx[0], Y, sigma, ky[0]))
+        dt = min(dt, _time_to_contact(X, kx[0], ex, Y, ky[0], ey))
         land = t + dt >= t_end
         if land:
             dt = t_end - t
@@ -309,7 +297,7 @@ def _advance_rk4(X: np.ndarray, s: np.ndarray, Y: np.ndarray, sigma: np.ndarray,
                     Xs[k] = X[k] + c * kx[stage - 1, k]
                 for k in range(ny):
                     Ys[k] = Y[k] + c * ky[stage - 1, k]
-                _rhs(Xs, w_x, Ys, w_y, s, sigma, kx[stage], ky[stage], below, above)
+                _rhs(Xs, w_x, Ys, w_y, s, sigma, kx[stage], ky[stage])
             for k in range(nx):
                 Xn[k] = X[k] + dt / 6.0 * (kx[0, k] + 2.0 * kx[1, k] + 2.0 * kx[2, k] + kx[3, k])
             for k in range(ny):

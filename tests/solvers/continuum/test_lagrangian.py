@@ -12,7 +12,7 @@ from compare.metrics import wasserstein
 from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import (
-    _cdf_limits,
+    _velocities,
     cdf_limits_at,
     lagrangian_energy_and_dissipation,
     pseudo_inverse_grid,
@@ -165,24 +165,25 @@ def test_grid_of_point_masses_is_a_flat_piece_of_the_quantile() -> None:
     np.testing.assert_allclose(lone_s, np.arange(17) / 16, rtol=0, atol=1e-16)
 
 
-def test_cdf_limits_at_repeated_nodes() -> None:
+def test_cdf_limits_and_minimal_norm_velocities_at_repeated_nodes() -> None:
     """At a run of equal nodes the interpolated CDF jumps from the run's first level to its last:
-    ``cdf_limits_at`` (numpy) and the kernel ``_cdf_limits`` agree with ``compare.measures.PiecewiseConstant``
-    (F(x) from ``cdf``, F(x-) from ``sign_convolution`` = F(x) + F(x-) - M)."""
-    X = np.array([-1.0, -0.5, -0.5, -0.5, 0.0, 0.5, 0.5, 2.0])
-    s = np.array([0.0, 0.1, 0.2, 0.4, 0.6, 0.6, 0.9, 1.3])
-    x = np.sort(np.concatenate((X, np.linspace(-1.5, 2.5, 41))))
-    measure = PiecewiseConstant(X, np.diff(s))
+    ``cdf_limits_at`` agrees with ``compare.measures.PiecewiseConstant`` (F(x) from ``cdf``, F(x-) from
+    ``sign_convolution`` = F(x) + F(x-) - M), and the kernel's velocities are 2 (w - clip(w, F(x-), F(x)))
+    at every node, repeated positions of both species included."""
+    Y = np.array([-1.0, -0.5, -0.5, -0.5, 0.0, 0.5, 0.5, 2.0])
+    sigma = np.array([0.0, 0.1, 0.2, 0.4, 0.6, 0.6, 0.9, 1.3])
+    x = np.sort(np.concatenate((Y, [-0.5, -0.5, 2.0], np.linspace(-1.5, 2.5, 41))))
+    measure = PiecewiseConstant(Y, np.diff(sigma))
     right = measure.cdf(x)
     left = measure.sign_convolution(x) + measure.mass - right
-    below, above = cdf_limits_at(x, X, s)
+    below, above = cdf_limits_at(x, Y, sigma)
     np.testing.assert_allclose(above, right, rtol=0, atol=1e-15)
     np.testing.assert_allclose(below, left, rtol=0, atol=1e-15)
-    kernel_below, kernel_above = np.empty(x.size), np.empty(x.size)
-    _cdf_limits(x, X, s, kernel_below, kernel_above)
-    np.testing.assert_allclose(kernel_below, below, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(kernel_above, above, rtol=0, atol=1e-15)
     assert above[x == -0.5][0] == 0.4 and below[x == -0.5][0] == 0.1
+    w = np.linspace(-0.2, 1.5, x.size)
+    velocity = np.empty(x.size)
+    _velocities(x, w, Y, sigma, velocity)
+    np.testing.assert_allclose(velocity, 2.0 * (w - np.clip(w, below, above)), rtol=0, atol=1e-15)
 
 
 def test_invariants_with_a_point_mass_inside_the_other_species() -> None:
