@@ -58,10 +58,9 @@ from solvers.checks import check_integer, check_number, check_output_times
 from solvers.continuum.energy import energy_and_dissipation
 from solvers.continuum.parameters import check_cfl
 from solvers.errors import SchemeError
-from solvers.initial import Density, invert_increasing, root_tolerance
+from solvers.initial import EPS, Density, invert_increasing, root_tolerance
 
 MIN_INTERVALS = 4
-EPS = float(np.finfo(np.float64).eps)
 RESOLUTION = 8.0
 """Intervals shorter than ``RESOLUTION`` ulps of their ends count as length 0 (point masses) in the step bounds."""
 
