@@ -359,14 +359,17 @@ def cdf_limits_at(x: np.ndarray, X: np.ndarray, s: np.ndarray) -> tuple[np.ndarr
     ``X[0]``, the total mass right of ``X[-1]``; ``F`` jumps at a run of equal nodes)."""
     x = np.asarray(x, dtype=np.float64)
     values = []
-    for side in ("left", "right"):
-        # left: X[i-1] < x <= X[i]; right: X[i-1] <= x < X[i]; interpolate on that edge
+    for side, node in (("left", 0), ("right", -1)):
+        # left: X[i-1] < x <= X[i]; right: X[i-1] <= x < X[i]; interpolate on that edge, and at a node
+        # take its level itself (the first of a run from the left, the last from the right)
         i = np.searchsorted(X, x, side=side)
         inside = (i > 0) & (i < X.size)
         j = np.clip(i, 1, X.size - 1)
         x0, x1, s0, s1 = X[j - 1], X[j], s[j - 1], s[j]
         width = np.where(inside, x1 - x0, 1.0)
         f = s0 + (s1 - s0) * ((x - x0) / width)
+        at_node = (x == x1) if node == 0 else (x == x0)
+        f = np.where(inside & at_node, s1 if node == 0 else s0, f)
         values.append(np.where(i == 0, 0.0, np.where(i == X.size, float(s[-1]), f)))
     return values[0], values[1]
 
