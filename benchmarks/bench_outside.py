@@ -5,9 +5,11 @@ For every case with point masses or singular densities and n = 200, 400, 800 int
 (``--quick``: 200, 400), the RK4 steps and the wall time (best of 3) of ``solve_lagrangian`` up to the
 case's T, and both as ratios to the bounded case ``overlap`` (two indicators, T = 2) at the same n,
 measured in the same run. A point mass or a singularity separated from the other species costs no
-more steps than bounded data (the spreading intervals do not bound the step); a point mass inside
-the other species' support costs about n log n steps (the other species' nodes cross the nodes of
-the spreading fan in resolved steps).
+more steps than bounded data (the spreading intervals do not bound the step: one step for
+``point_mass_separated``); a point mass inside the other species' support costs far more (the other
+species' nodes cross the nodes of the spreading fan, and rho is compressed into it, in resolved
+steps: 3553, 9841, 27249 steps for n = 200, 400, 800, a factor 2.8 per doubling, against 110, 217,
+433 for ``overlap``).
 """
 
 from __future__ import annotations

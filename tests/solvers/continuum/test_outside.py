@@ -326,9 +326,9 @@ def test_scheme_converges_after_contact(name: str, bound: float) -> None:
 @pytest.mark.slow
 def test_scheme_converges_with_a_point_mass_inside_the_other_species() -> None:
     """Case point_mass_inside (eta a point mass at 0.25 inside rho's support): the rho nodes cross the
-    nodes of the spreading eta fan, whose intervals grow like t, in resolved steps (about n log n steps;
-    80 s): observed orders 1.87 (W1) and 1.85 (W2) for n = 100, 200, 400 against n = 1600, the local
-    slopes rising towards 2."""
+    nodes of the spreading eta fan, whose intervals grow like t, in resolved steps (the step count
+    grows by 2.8 per doubling of n, ``benchmarks/bench_outside.py``; 80 s): observed orders 1.87 (W1)
+    and 1.85 (W2) for n = 100, 200, 400 against n = 1600, the local slopes rising towards 2."""
     result = _self_convergence("point_mass_inside", (100, 200, 400), 1600)
     for errors, rate in result.values():
         assert 1.75 < rate < 2.1 and errors[-1] < 3e-5
