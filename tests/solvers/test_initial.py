@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from compare.metrics import wasserstein
 from compare.metrics.measures import Continuous, Empirical
 from solvers.errors import DensityError
-from solvers.initial import Bump, Density, atomise, cell_averages, density_from_spec, invert_increasing, root_tolerance
+from solvers.initial import Bump, Density, atomise, atomise_grid, cell_averages, density_from_spec, invert_increasing, root_tolerance
 
 SPECS: dict[str, dict[str, Any]] = {
     "uniform": {"kind": "uniform", "a": -1.0, "b": 0.5},
@@ -163,6 +163,16 @@ BAD_SPECS = [
     ({"kind": "sum", "parts": [{"kind": "uniform", "a": 0, "b": 1, "weight": -1}]}, "weight must be > 0"),
     ({"kind": "sum", "parts": [{"kind": "uniform", "a": 0, "b": 1, "wieght": 1}]}, "no 'weight'"),
     ({"kind": "sum", "parts": [{"kind": "bump", "center": 0, "radius": -1, "weight": 1}]}, "rho0.parts[0].radius"),
+    ({"kind": "delta"}, "missing key 'at' for kind 'delta'"),
+    ({"kind": "delta", "at": float("inf")}, "rho0.at is not finite"),
+    ({"kind": "sum", "parts": [{"kind": "delta", "weight": 1}]}, "rho0.parts[0]: missing key 'at'"),
+    ({"kind": "singular", "a": 0, "b": 1, "center": 0.5, "alpha": 1.0}, "alpha = 1 is outside (0, 1)"),
+    ({"kind": "singular", "a": 0, "b": 1, "center": 0.5, "alpha": 0.0}, "alpha = 0 is outside (0, 1)"),
+    ({"kind": "singular", "a": 0, "b": 1, "center": 0.5, "alpha": -0.5}, "alpha = -0.5 is outside (0, 1)"),
+    ({"kind": "singular", "a": 0, "b": 1, "center": 1.5, "alpha": 0.5}, "center = 1.5 is outside [a, b] = [0, 1]"),
+    ({"kind": "singular", "a": 0, "b": 1, "center": -0.1, "alpha": 0.5}, "center = -0.1 is outside [a, b]"),
+    ({"kind": "singular", "a": 1, "b": 1, "center": 1, "alpha": 0.5}, "singular needs a < b"),
+    ({"kind": "singular", "a": 0, "b": 1, "center": 0.5}, "missing key 'alpha'"),
 ]
 
 
@@ -375,3 +385,213 @@ def test_invert_increasing_brackets_and_flat_stretches() -> None:
     x = invert_increasing(f, df, grid, f(grid), target, root_tolerance(grid))
     assert x.shape == target.shape
     np.testing.assert_allclose(x, [[-1.0, -0.5, 0.0], [1.0, 1.5, 2.0]], rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Initial data outside Theorem 5.1: point masses and densities in L^1 only
+# ---------------------------------------------------------------------------------------------
+
+ATOMIC = {
+    "kind": "sum",
+    "parts": [
+        {"kind": "uniform", "a": -1.0, "b": 1.0, "weight": 2.0},
+        {"kind": "delta", "at": 0.25, "weight": 1.0},
+        {"kind": "delta", "at": 1.5, "weight": 1.0},
+    ],
+}
+
+
+def test_a_point_mass_alone() -> None:
+    d = density_from_spec({"kind": "delta", "at": -0.3})
+    assert d.support == (-0.3, -0.3)
+    np.testing.assert_array_equal(d.atoms, [[-0.3, 1.0]])
+    np.testing.assert_array_equal(d.components, [[-0.3, -0.3]])
+    np.testing.assert_array_equal(d.cdf([-0.31, -0.3, 0.0]), [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(d.cdf_left([-0.3, -0.29]), [0.0, 1.0])
+    np.testing.assert_array_equal(d.quantile(np.linspace(0.0, 1.0, 7)), np.full(7, -0.3))
+    # no density: inf at the point, 0 elsewhere, and the absolutely continuous part is 0
+    assert d.pdf(-0.3) == np.inf and d.pdf(0.0) == 0.0 and d.continuous_pdf(-0.3) == 0.0
+    assert d.max_density == np.inf
+    np.testing.assert_array_equal(atomise(d, 5), np.full(5, -0.3))
+    np.testing.assert_array_equal(atomise_grid(d, 8, mass=2.0), ([-0.3], [2.0]))
+    assert density_from_spec(d.spec).spec == d.spec
+
+
+def test_quantile_of_a_sum_with_point_masses_is_flat_on_their_levels() -> None:
+    """uniform [-1, 1] (weight 1/2) with point masses 1/4 at 0.25 and at 1.5: F jumps from 5/16 to 9/16
+    at 0.25 and from 3/4 to 1 at 1.5 (a gap [1, 1.5] before it); Q(s) = 0.25 exactly for
+    5/16 < s <= 9/16, 1.5 for s > 3/4, and the left-continuous inverse elsewhere, checked by bisection
+    on the exact CDF (levels at the ends of the jumps included)."""
+    d = density_from_spec(ATOMIC)
+    np.testing.assert_array_equal(d.atoms, [[0.25, 0.25], [1.5, 0.25]])
+    np.testing.assert_array_equal(d.components, [[-1.0, 1.0], [1.5, 1.5]])
+    assert d.cdf_left(0.25) == 0.3125 and d.cdf(0.25) == 0.5625 and d.cdf_left(1.5) == 0.75 and d.cdf(1.5) == 1.0
+    assert d.max_density == np.inf and d.pdf(0.25) == np.inf and d.pdf(0.0) == 0.25 and d.continuous_pdf(0.25) == 0.25
+    jumps = [0.3125, np.nextafter(0.3125, 1.0), 0.5625, np.nextafter(0.5625, 1.0), 0.75, np.nextafter(0.75, 1.0)]
+    s = np.concatenate((np.linspace(0.0, 1.0, 401), jumps))
+    q = d.quantile(s)
+    np.testing.assert_array_equal(q[(s > 0.3125) & (s <= 0.5625)], 0.25)
+    np.testing.assert_array_equal(q[s > 0.75], 1.5)
+    assert d.quantile(0.75) == 1.0  # the left end of the gap before the second point mass
+
+    def F(x: Decimal) -> Decimal:
+        u = min(max((x + 1) / 2, Decimal(0)), Decimal(1))
+        return u / 2 + (Decimal(1) / 4 if x >= Decimal("0.25") else 0) + (Decimal(1) / 4 if x >= Decimal("1.5") else 0)
+
+    reference = np.array([decimal_bisection(F, level, -1.0, 1.5) for level in s])
+    reference[s == 0.0] = -1.0  # Q(0) = min supp by convention (the bisection gives inf{F >= 0} = -inf)
+    np.testing.assert_allclose(q, reference, rtol=0, atol=4.5e-16)
+
+
+def test_atomisation_puts_a_cluster_on_a_point_mass() -> None:
+    """Right ends (65): x_i = Q(i/N) sits on the point mass at 0.25 exactly for the i with
+    5/16 <= i/N <= 9/16 and at 1.5 for 3/4 < i/N; the grid atomisation keeps a point mass at the left end."""
+    d = density_from_spec(ATOMIC)
+    N = 64
+    x = atomise(d, N)
+    i = np.arange(1, N + 1)
+    # F(0.25-) = 5/16 = 20/64 is reached at 0.25 too (no gap before it): x_20 sits on the point mass
+    np.testing.assert_array_equal(np.flatnonzero(x == 0.25), np.flatnonzero((i / N >= 0.3125) & (i / N <= 0.5625)))
+    np.testing.assert_array_equal(np.flatnonzero(x == 1.5), np.flatnonzero(i / N > 0.75))
+    left_atom = density_from_spec(
+        {"kind": "sum", "parts": [{"kind": "delta", "at": 0.0, "weight": 1.0}, {"kind": "uniform", "a": 0, "b": 1, "weight": 3.0}]}
+    )
+    positions, masses = atomise_grid(left_atom, 4)
+    np.testing.assert_allclose(masses, [0.25 + 0.1875, 0.1875, 0.1875, 0.1875], rtol=0, atol=1e-16)
+    np.testing.assert_array_equal(positions, [0.125, 0.375, 0.625, 0.875])
+
+
+def test_finite_volumes_refuse_point_masses_with_one_line() -> None:
+    with pytest.raises(DensityError) as info:
+        cell_averages(density_from_spec(ATOMIC), np.linspace(-1.0, 2.0, 31))
+    message = str(info.value)
+    assert "\n" not in message and "point mass at x = 0.25" in message and "lagrangian" in message and "fv1, fv2" in message
+
+
+def mpmath_singular_cdf(x: Any, a: float, b: float, center: float, alpha: float) -> Any:
+    """``F(x)`` of the singular density in 40-digit arithmetic from the antiderivative of
+    ``|t - center|^(-alpha)``, written plainly: ``(A - (c - x)^beta) / (A + B)`` left of the centre,
+    ``(A + (x - c)^beta) / (A + B)`` right of it (``A = (c - a)^beta``, ``B = (b - c)^beta``)."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        a_, b_, c_ = (mpmath.mpf(v) for v in (a, b, center))
+        x_ = min(max(mpmath.mpf(x), a_), b_)
+        beta = 1 - mpmath.mpf(alpha)
+        A, B = (c_ - a_) ** beta, (b_ - c_) ** beta
+        return (A - (c_ - x_) ** beta) / (A + B) if x_ <= c_ else (A + (x_ - c_) ** beta) / (A + B)
+
+
+def mpmath_bisection(F: Any, s: float, lo: float, hi: float) -> float:
+    """``inf{x : F(x) >= s}`` by 120 bisection steps in 40-digit arithmetic, rounded to float."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        a, b, target = mpmath.mpf(lo), mpmath.mpf(hi), mpmath.mpf(s)
+        for _ in range(120):
+            mid = (a + b) / 2
+            a, b = (a, mid) if F(mid) >= target else (mid, b)
+        return float(b)
+
+
+SINGULAR = [
+    {"kind": "singular", "a": -1.0, "b": 2.0, "center": 0.3, "alpha": 0.5},
+    {"kind": "singular", "a": 0.5, "b": 1.5, "center": 0.5, "alpha": 0.9},
+    {"kind": "singular", "a": -3.0, "b": -1.0, "center": -1.0, "alpha": 0.2},
+]
+
+
+@pytest.mark.parametrize("spec", SINGULAR, ids=["inside", "left-end", "right-end"])
+def test_singular_cdf_and_quantile_match_high_precision_references(spec: dict[str, Any]) -> None:
+    """The float CDF against its 40-digit evaluation (relative accuracy in both tails: the forms with
+    ``expm1``/``log1p``), and the closed-form quantile against 40-digit bisection on that reference, in
+    both tails and around the centre (where the quantile is flat)."""
+    d = density_from_spec(spec)
+    a, b, c, alpha = (spec[k] for k in ("a", "b", "center", "alpha"))
+    x = np.concatenate((np.linspace(a, b, 13), a + np.logspace(-12, -2, 4), c + np.array([-1e-6, 1e-6, 1e-3])))
+    x = np.clip(x, a, b)
+    reference = np.array([float(mpmath_singular_cdf(xk, a, b, c, alpha)) for xk in x])
+    np.testing.assert_allclose(d.cdf(x), reference, rtol=1e-14, atol=1e-300)
+    tail = b - np.logspace(-12, -2, 4)
+    tail_reference = np.array([float(1 - mpmath_singular_cdf(xk, a, b, c, alpha)) for xk in tail])
+    np.testing.assert_allclose(d._sf(tail), tail_reference, rtol=1e-14, atol=1e-300)
+    s_c = float(mpmath_singular_cdf(c, a, b, c, alpha))
+    levels = np.concatenate(
+        (np.linspace(0.0, 1.0, 9)[1:-1], [1e-14, 1e-6, 1.0 - 1e-14, 1.0 - 1e-6], np.clip(s_c + np.array([-1e-3, 1e-3]), 1e-3, 1 - 1e-3))
+    )
+    q_reference = np.array([mpmath_bisection(lambda z: mpmath_singular_cdf(z, a, b, c, alpha), level, a, b) for level in levels])
+    np.testing.assert_allclose(d.quantile(levels), q_reference, rtol=0, atol=4.5e-16 * max(abs(a), abs(b)))
+
+
+def test_singular_density_integrates_to_its_cdf_and_is_unbounded_only_at_the_centre() -> None:
+    """The float pdf agrees with ``|x - c|^(-alpha) / Z`` (Z by 30-digit quadrature), and 30-digit
+    quadrature of that pdf (tanh-sinh copes with the integrable singularity at a piece's end) gives
+    the CDF differences."""
+    import mpmath
+
+    spec = SINGULAR[0]
+    d = density_from_spec(spec)
+    a, b, c, alpha = (spec[k] for k in ("a", "b", "center", "alpha"))
+    assert d.pdf(c) == np.inf and d.max_density == np.inf
+    np.testing.assert_array_equal(d.unbounded_points, [c])
+    np.testing.assert_array_equal(d.breakpoints, [a, c, b])
+    with mpmath.workdps(30):
+        power = lambda t: abs(t - mpmath.mpf(c)) ** (-mpmath.mpf(alpha))  # noqa: E731
+        Z = mpmath.quad(power, [a, c, b])
+        x = np.concatenate((np.linspace(a, b, 31)[:-1], c + np.array([-1e-9, 1e-9])))
+        x = x[x != c]
+        np.testing.assert_allclose(d.pdf(x), [float(power(mpmath.mpf(xk)) / Z) for xk in x], rtol=1e-14)
+        for lo, hi in ((-1.0, -0.2), (-0.2, 0.3), (0.3, 0.31), (0.31, 2.0)):
+            assert float(mpmath.quad(power, [lo, hi]) / Z) == pytest.approx(float(d.cdf(hi) - d.cdf(lo)), rel=1e-13)
+    assert d.cdf(d.support[0]) == 0.0 and d.cdf(d.support[1]) == 1.0
+
+
+def test_singular_density_is_in_l1_but_not_in_lm_for_m_at_least_one_over_alpha() -> None:
+    """Exact cell averages of |x|^(-1/2) on [-1, 1]: the discrete ||.||_m^m = sum dx avg^m stay bounded for
+    m = 1.5 < 1/alpha = 2 (they converge) and grow without bound for m = 2 (like log(1/dx)) and m = 3."""
+    d = density_from_spec({"kind": "singular", "a": -1.0, "b": 1.0, "center": 0.0, "alpha": 0.5})
+    norms = {m: [] for m in (1.5, 2.0, 3.0)}
+    for cells in (2**8, 2**12, 2**16):
+        edges = np.linspace(-1.0, 1.0, cells + 1)
+        averages = cell_averages(d, edges)
+        assert np.sum(averages * np.diff(edges)) == pytest.approx(1.0, abs=1e-13)
+        for m in norms:
+            norms[m].append(float(np.sum(np.diff(edges) * averages**m)))
+    exact_l15 = 2.0 * 0.25**1.5 / (1.0 - 0.75)  # int_{-1}^{1} (|x|^(-1/2)/4)^1.5 dx = 1
+    increments = np.diff(norms[1.5])
+    assert np.all(increments > 0) and norms[1.5][-1] < exact_l15 and increments[1] < 0.6 * increments[0]
+    assert exact_l15 - norms[1.5][-1] < 0.03
+    growth = np.diff(norms[2.0])
+    assert np.all(growth > 0.1) and growth[1] == pytest.approx(growth[0], rel=0.05)  # log(1/dx): equal steps
+    # m = 3: sum dx avg^3 ~ dx^(1 - 3/2), a factor 16^(1/2) = 4 per 16-fold refinement
+    assert norms[3.0][2] / norms[3.0][1] == pytest.approx(4.0, rel=0.02) and norms[3.0][1] / norms[3.0][0] == pytest.approx(4.0, rel=0.02)
+
+
+def test_quantile_of_a_sum_with_a_singular_part() -> None:
+    """Newton with infinite derivative at the centre: a uniform plus a singular part; the quantile is the
+    left-continuous inverse and agrees with bisection on the exact CDF (decimal, 100 digits) to round-off."""
+    spec = {
+        "kind": "sum",
+        "parts": [
+            {"kind": "uniform", "a": -1.0, "b": 1.0, "weight": 1.0},
+            {"kind": "singular", "a": 0.0, "b": 1.0, "center": 0.4, "alpha": 0.7, "weight": 1.0},
+        ],
+    }
+    d = density_from_spec(spec)
+    assert d.max_density == np.inf and d.pdf(0.4) == np.inf
+    part = spec["parts"][1]
+    singular = density_from_spec({k: v for k, v in part.items() if k != "weight"})
+    center, beta = Decimal(part["center"]), Decimal(1.0 - part["alpha"])  # the float parameters, exactly
+    A, B = (center - Decimal(part["a"])) ** beta, (Decimal(part["b"]) - center) ** beta
+
+    def F(x: Decimal) -> Decimal:
+        with localcontext() as context:
+            context.prec = 60
+            u = min(max((x + 1) / 2, Decimal(0)), Decimal(1))
+            y = min(max(x, Decimal(0)), Decimal(1)) - center
+            g = (A - (-y) ** beta) if y < 0 else (A + y**beta)
+            return (u + g / (A + B)) / 2
+
+    s = np.concatenate((np.linspace(0.0, 1.0, 21), [0.5 + singular.s_center / 2 + e for e in (-1e-9, 0.0, 1e-9)]))
+    reference = np.array([decimal_bisection(F, level, -1.0, 1.0) for level in s])
+    np.testing.assert_allclose(d.quantile(s), reference, rtol=0, atol=4.5e-16)

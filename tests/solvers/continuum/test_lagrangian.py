@@ -8,9 +8,12 @@ from scipy.integrate import trapezoid
 
 from compare.metrics import wasserstein
 from compare.metrics.measures import Histogram
+from compare.runs.cases import load_case
 from solvers.continuum.exact import SeparatedSolution
 from solvers.continuum.fv import solve_fv
 from solvers.continuum.lagrangian import (
+    _velocities,
+    cdf_limits_at,
     lagrangian_energy_and_dissipation,
     pseudo_inverse_grid,
     solve_lagrangian,
@@ -129,3 +132,72 @@ def test_unequal_masses_are_exact_before_contact() -> None:
         np.testing.assert_allclose(Y[k] - Y[0], exact_moves[1], rtol=0, atol=1e-14)
     with pytest.raises(SchemeError, match="mass_eta"):
         solve_lagrangian(rho0, eta0, 64, t, mass_eta=-1.0)
+
+
+ATOMIC = {
+    "kind": "sum",
+    "parts": [
+        {"kind": "uniform", "a": -1.0, "b": 1.0, "weight": 2.0},
+        {"kind": "delta", "at": 0.25, "weight": 1.0},
+        {"kind": "delta", "at": 1.5, "weight": 1.0},
+    ],
+}
+
+
+def test_grid_of_point_masses_is_a_flat_piece_of_the_quantile() -> None:
+    """uniform [-1, 1] (mass 1/2) with point masses 1/4 at 0.25 (inside) and at 1.5 (after a gap): every
+    node lies on the completed graph of the CDF, F(X-) <= s <= F(X); each point mass is a run of nodes
+    at its position from level F(p-) to F(p) with about n w / 2 intervals; the gap is a double node."""
+    density = density_from_spec(ATOMIC)
+    n = 200
+    s, X = pseudo_inverse_grid(density, n)
+    assert s[0] == 0.0 and s[-1] == 1.0 and np.all(np.diff(s) >= 0.0) and np.all(np.diff(X) >= 0.0)
+    assert np.all(density.cdf_left(X) <= s + 1e-15) and np.all(s <= density.cdf(X) + 1e-15)
+    for p, below, above in ((0.25, 0.3125, 0.5625), (1.5, 0.75, 1.0)):
+        run = X == p
+        assert s[run].min() == below and s[run].max() == above
+        assert abs(np.count_nonzero(run) - 1 - n * 0.25 / 2) <= 2
+    gap = np.flatnonzero((np.diff(s) == 0.0) & (np.diff(X) > 0.0))
+    np.testing.assert_array_equal(X[gap], [1.0])
+    np.testing.assert_array_equal(X[gap + 1], [1.5])
+    lone_s, lone_X = pseudo_inverse_grid(density_from_spec({"kind": "delta", "at": 0.3}), 16)
+    np.testing.assert_array_equal(lone_X, np.full(17, 0.3))
+    np.testing.assert_allclose(lone_s, np.arange(17) / 16, rtol=0, atol=1e-16)
+
+
+def test_cdf_limits_and_minimal_norm_velocities_at_repeated_nodes() -> None:
+    """At a run of equal nodes the interpolated CDF jumps from the run's first level to its last:
+    ``cdf_limits_at`` agrees with ``compare.metrics.measures.Histogram`` (F(x) from ``cdf``, F(x-) from
+    ``sign_convolution`` = F(x) + F(x-) - M), and the kernel's velocities are 2 (w - clip(w, F(x-), F(x)))
+    at every node, repeated positions of both species included."""
+    Y = np.array([-1.0, -0.5, -0.5, -0.5, 0.0, 0.5, 0.5, 2.0])
+    sigma = np.array([0.0, 0.1, 0.2, 0.4, 0.6, 0.6, 0.9, 1.3])
+    x = np.sort(np.concatenate((Y, [-0.5, -0.5, 2.0], np.linspace(-1.5, 2.5, 41))))
+    measure = Histogram(Y, np.diff(sigma))
+    right = measure.cdf(x)
+    left = measure.sign_convolution(x) + measure.mass - right
+    below, above = cdf_limits_at(x, Y, sigma)
+    np.testing.assert_allclose(above, right, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(below, left, rtol=0, atol=1e-15)
+    assert above[x == -0.5][0] == 0.4 and below[x == -0.5][0] == 0.1
+    w = np.linspace(-0.2, 1.5, x.size)
+    velocity = np.empty(x.size)
+    _velocities(x, w, Y, sigma, velocity)
+    np.testing.assert_allclose(velocity, 2.0 * (w - np.clip(w, below, above)), rtol=0, atol=1e-15)
+
+
+def test_invariants_with_a_point_mass_inside_the_other_species() -> None:
+    """Case point_mass_inside (eta a point mass at 0.25 in rho's support): from t = 0 on, the nodes stay
+    ordered, the energy (point-mass dissipation included) decreases, E(0) - E(T) matches the integrated
+    dissipation, and both supports stay inside the initial hull [-1, 1]."""
+    case = load_case("point_mass_inside")
+    t_out = np.linspace(0.0, 0.5, 101)
+    s, X, sigma, Y, _ = solve_lagrangian(case.rho0, case.eta0, 100, t_out)
+    assert np.all(np.diff(X, axis=1) >= 0) and np.all(np.diff(Y, axis=1) >= 0)
+    assert np.all(Y[0] == 0.25) and np.all(np.diff(Y[1]) > 0)  # the point mass has spread after one output step
+    energy, dissipation = np.array([lagrangian_energy_and_dissipation(Xk, s, Yk, sigma) for Xk, Yk in zip(X, Y)]).T
+    assert np.all(np.diff(energy) < 0.0)
+    # E(0) = int (F_rho - F_eta)^2 = int_{-1}^{0.25} ((x+1)/2)^2 + int_{0.25}^{1} (1 - (x+1)/2)^2 = 0.3255 + 0.0703
+    assert energy[0] == pytest.approx((1.25**3 + 0.75**3) / 12, rel=1e-14)
+    assert energy[0] - energy[-1] == pytest.approx(trapezoid(dissipation, t_out), rel=2e-3)
+    assert min(X.min(), Y.min()) >= -1.0 - 1e-14 and max(X.max(), Y.max()) <= 1.0 + 1e-14
