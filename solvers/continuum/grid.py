@@ -36,11 +36,12 @@ def grid_edges(rho0: Density, eta0: Density, cells: int, mass_rho: float = 1.0, 
 
 def check_cells_for_support(rho0: Density, eta0: Density, cells: int, label: str = "") -> None:
     """``SchemeError`` unless the uniform grid of ``cells`` cells on the hull of the joint initial
-    support puts at least ``MIN_CELLS_PER_SUPPORT`` cells across the support of each initial density."""
+    support puts at least ``MIN_CELLS_PER_SUPPORT`` cells across the support of each initial density
+    (a lone point mass, of zero width, needs none: only the pseudo-inverse scheme takes it)."""
     a, b = hull(rho0, eta0)
     for name, density in (("rho0", rho0), ("eta0", eta0)):
         width = density.support[1] - density.support[0]
-        if cells * width < MIN_CELLS_PER_SUPPORT * (b - a):
+        if 0 < width and cells * width < MIN_CELLS_PER_SUPPORT * (b - a):
             need = math.ceil(MIN_CELLS_PER_SUPPORT * (b - a) / width)
             where = f" in case {label}" if label else ""
             raise SchemeError(
