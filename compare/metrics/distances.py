@@ -23,6 +23,8 @@ import numpy as np
 from compare.metrics.measures import FloatArray, Integrand, Measure, Polygonal, integrate, piece_nodes
 from solvers.errors import InputError
 
+MERGE_ULPS = 8
+"""Breakpoints closer than this many ulps of the largest are merged (``_merged``)."""
 MASS_RTOL = 1e-9
 """Relative mismatch of total masses accepted as round-off by the distances."""
 
@@ -46,8 +48,13 @@ def _check_equal_mass(mu: Measure, nu: Measure) -> None:
 
 
 def _merged(*sets: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Consecutive pairs ``(lo, hi)`` of the union of breakpoint sets."""
+    """Consecutive pairs ``(lo, hi)`` of the union of breakpoint sets, where points closer than
+    ``MERGE_ULPS`` ulps of the largest one are one point: two measures' levels that agree up to
+    round-off (a mass rescaled, a sum in another order) would otherwise open a sliver between them,
+    on which W_inf sees the two quantiles on different sides of a jump."""
     points = np.unique(np.concatenate(sets))
+    tol = MERGE_ULPS * np.finfo(float).eps * float(np.max(np.abs(points)))
+    points = points[np.concatenate(([True], np.diff(points) > tol))]
     return points[:-1], points[1:]
 
 
