@@ -437,13 +437,13 @@ def test_mean_abs_power_at_subnormal_values() -> None:
 
 
 def test_w_inf_ignores_round_off_slivers_between_levels() -> None:
-    """Two copies of one measure (0.89 at 0, 0.11 at 1) whose level sums differ in the last ulp: the
-    merged levels used to open a sliver on which the quantiles sat on both sides of the jump, so
-    W_inf came out 1 (hypothesis found it). Levels within round-off are one level: W_inf = 0."""
-    w_mu = np.array([4.37254045e-04, 4.37254045e-04, 4.37254045e-04, 1.31176213e-02, 4.37691299e-01, 4.37691299e-01, 1.10188019e-01])
-    w_nu = np.array([4.37254045e-04, 4.37254045e-04, 4.32881504e-02, 2.27372103e-01, 4.37691299e-01, 1.80585920e-01, 1.10188019e-01])
-    x = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
-    mu, nu = Empirical(x, w_mu / w_mu.sum()), Empirical(x, w_nu / w_nu.sum())
-    assert mu.mass != nu.mass  # the round-off that opened the sliver
+    """One measure written twice, the second with one atom split in two: its partial sums, and so its
+    mass levels, differ from the first's by round-off. The merged levels used to open a sliver on
+    which the two quantiles sat on both sides of a jump, and W_inf came out 1 (found by hypothesis,
+    as an asymmetric 0 / 1); levels within round-off are one level, so W_inf = 0."""
+    x, w = np.array([0.0, 1.0, 2.0, 2.0]), np.array([0.97, 0.729, 0.632, 0.544])
+    x2 = np.array([0.0, 1.0, 2.0, 2.0, 2.0])
+    w2 = np.array([0.97, 0.729, 0.632 * 0.003, 0.632 * 0.997, 0.544])
+    mu, nu = Empirical(x, w / w.sum()), Empirical(x2, w2 / w2.sum())
     assert wasserstein_inf(mu, nu) == wasserstein_inf(nu, mu) == 0.0
     assert wasserstein(mu, nu, 2.0) <= 1e-15
