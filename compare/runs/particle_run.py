@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -31,13 +32,16 @@ from compare.runs.cases import Case, initial_state, load_case
 from compare.runs.io import provenance_attrs
 from compare.runs.times import output_times
 from compare.text import plural
+from solvers.errors import CaseError
+from solvers.particles.continuous_time import ContinuousTimeObservables, ContinuousTimeReplay
 from solvers.particles.energy import discrete_energy, dissipation
-from solvers.particles.engine import equal_masses, simulate
+from solvers.particles.engine import ParticleRun, equal_masses, simulate
 
 __all__ = ["SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line"]
 
 SOLVER_RANK = "solvers.particles.engine.simulate (exact event-driven, equal masses: rank engine)"
 SOLVER_GENERAL = "solvers.particles.engine.simulate (exact event-driven, general masses: block engine)"
+UNIT = {"units": "1"}
 
 
 def run_particles(
@@ -49,6 +53,7 @@ def run_particles(
     placement: Literal["right", "mid"] | None = None,
     run_to_final: bool = False,
     record_events: bool = True,
+    continuous_time: Sequence[float] | None = None,
 ) -> xr.Dataset:
     """Run the exact particle solver on a case (``Case``, name or TOML path) up to time ``T``
     (default: the case's) with N rho-particles (default: the case's; ``compare.runs.cases.initial_state``
@@ -56,95 +61,172 @@ def run_particles(
     described in the module docstring. ``run_to_final``: go on past T to the last event (its time is
     ``t_last_event``); ``record_events=False``: no event log (the ``event`` dimension is empty).
     ``placement`` (default ``right``) applies to atomised densities only (see ``initial_state``).
-    ``wall_time_s`` is the time of the whole call: initial state, engine, energies."""
+    ``continuous_time``: the exponents m of the functionals ``||rho~||_m^m + ||eta~||_m^m`` to check
+    in continuous time on [0, T] (``solvers.particles.continuous_time``; equal masses 1/N only): adds
+    the variables of ``CONTINUOUS_TIME_VARS``. ``wall_time_s`` is the time of the whole call: initial
+    state, engine, energies, replay."""
     start = time.perf_counter()
     case = case if isinstance(case, Case) else load_case(case)
     T = case.T if T is None else T
     t_out = output_times(T, nt)
     x0, y0, m, n = initial_state(case, N, placement)
     rank_engine = equal_masses(m, n)
-
-    run = simulate(x0, y0, t_out, m=m, n=n, record_events=record_events, run_to_final=run_to_final)
-
+    if continuous_time is not None and not rank_engine:
+        raise CaseError(f"case {case.name}: the continuous-time checks replay equal-mass runs only; drop them for these masses")
+    keep = record_events or continuous_time is not None
+    run = simulate(x0, y0, t_out, m=m, n=n, record_events=keep, run_to_final=run_to_final)
+    data_vars = _state_vars(run, rank_engine) | _event_vars(run, record_events)
+    if continuous_time is not None:
+        replay = ContinuousTimeReplay(run.x[0], run.y[0], run.vx[0], run.vy[0], float(T), functionals=tuple(continuous_time))
+        replay.feed(run.event_t, run.event_kind, run.event_i, run.event_j)
+        data_vars |= _continuous_time_vars(replay.result())
     placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement or "right"
-    config = {
-        "case": case.name,
-        "N": run.N,
-        "T": float(T),
-        "nt": int(nt),
-        "placement": placement_used,
-    }
+    config = {"case": case.name, "N": run.N, "T": float(T), "nt": int(nt), "placement": placement_used}
     config |= {"run_to_final": True} if run_to_final else {}
     config |= {} if record_events else {"record_events": False}
+    config |= {} if continuous_time is None else {"continuous_time": list(continuous_time)}
     if run.N_y != run.N_x:
         config["N_y"] = run.N_y
+    coords = {
+        "t": ("t", run.t, {**UNIT, "long_name": "time"}),
+        "i": ("i", np.arange(1, run.N + 1), {**UNIT, "long_name": "index of the rho-particle (left to right)"}),
+        "j": ("j", np.arange(1, run.N_y + 1), {**UNIT, "long_name": "index of the eta-particle (left to right)"}),
+    }
+    if continuous_time is not None:
+        coords |= _continuous_time_coords(tuple(continuous_time))
+    attrs = _attrs(case, run, T, nt, placement_used, rank_engine, config)
+    attrs["wall_time_s"] = time.perf_counter() - start
+    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+
+def _state_vars(run: ParticleRun, rank_engine: bool) -> dict:
     # equal masses 1/N: the default weights make the energy's prefix sums exact integers
     energy_masses = () if rank_engine else (run.m, run.n)
-    energy = discrete_energy(run.x, run.y, *energy_masses)
-    rate = dissipation(run.vx, run.vy, run.m, run.n)
-    wall_time = time.perf_counter() - start
-    unit = {"units": "1"}
-    ds = xr.Dataset(
-        data_vars={
-            "x": (("t", "i"), run.x, {**unit, "long_name": "position of the rho-particle x_i"}),
-            "y": (("t", "j"), run.y, {**unit, "long_name": "position of the eta-particle y_j"}),
-            "vx": (("t", "i"), run.vx, {**unit, "long_name": "velocity (right derivative) of x_i"}),
-            "vy": (("t", "j"), run.vy, {**unit, "long_name": "velocity (right derivative) of y_j"}),
-            "m": (("i",), run.m, {**unit, "long_name": "mass of x_i"}),
-            "n": (("j",), run.n, {**unit, "long_name": "mass of y_j"}),
-            "energy": (
-                ("t",),
-                energy,
-                {**unit, "long_name": "interaction energy E[Z] = integral of (F_x - F_y) (F_x - F_y - (M_x - M_y))"},
-            ),
-            "dissipation": (
-                ("t",),
-                rate,
-                {**unit, "long_name": "dissipation rate sum m_i x_i'^2 + sum n_j y_j'^2 = -dE/dt"},
-            ),
-            "event_t": (("event",), run.event_t, {**unit, "long_name": "time of the event"}),
-            "event_kind": (
-                ("event",),
-                run.event_kind.astype(np.int8),
-                {
-                    **unit,
-                    "long_name": "kind of the event",
-                    "flag_values": np.array([0, 1, 2], dtype=np.int8),
-                    "flag_meanings": "cross stick merge",
-                },
-            ),
-            "event_i": (("event",), run.event_i, {**unit, "long_name": "index i of the x-particle of the event"}),
-            "event_j": (("event",), run.event_j, {**unit, "long_name": "index j of the y-particle of the event"}),
-        },
-        coords={
-            "t": ("t", run.t, {**unit, "long_name": "time"}),
-            "i": ("i", np.arange(1, run.N + 1), {**unit, "long_name": "index of the rho-particle (left to right)"}),
-            "j": ("j", np.arange(1, run.N_y + 1), {**unit, "long_name": "index of the eta-particle (left to right)"}),
-        },
-        attrs={
-            "title": f"exact particle run of case {case.name}",
-            "Conventions": "CF-1.10",
-            "case": case.name,
-            "description": case.description,
-            "N": run.N,
-            "N_x": run.N_x,
-            "N_y": run.N_y,
-            "T": float(T),
-            "nt": int(nt),
-            "placement": placement_used,
-            "solver": SOLVER_RANK if rank_engine else SOLVER_GENERAL,
-            "n_events": run.n_events,
-            "n_cross": run.n_cross,
-            "n_stick": run.n_stick,
-            "n_merge": run.n_merge,
-            "t_last_event": run.t_last_event,
-            "wall_time_s": wall_time,
-            "case_source": case.source,
-            "config": json.dumps(config, sort_keys=True),
-            **provenance_attrs(),
-        },
-    )
-    return ds
+    return {
+        "x": (("t", "i"), run.x, {**UNIT, "long_name": "position of the rho-particle x_i"}),
+        "y": (("t", "j"), run.y, {**UNIT, "long_name": "position of the eta-particle y_j"}),
+        "vx": (("t", "i"), run.vx, {**UNIT, "long_name": "velocity (right derivative) of x_i"}),
+        "vy": (("t", "j"), run.vy, {**UNIT, "long_name": "velocity (right derivative) of y_j"}),
+        "m": (("i",), run.m, {**UNIT, "long_name": "mass of x_i"}),
+        "n": (("j",), run.n, {**UNIT, "long_name": "mass of y_j"}),
+        "energy": (
+            ("t",),
+            discrete_energy(run.x, run.y, *energy_masses),
+            {**UNIT, "long_name": "interaction energy E[Z] = integral of (F_x - F_y) (F_x - F_y - (M_x - M_y))"},
+        ),
+        "dissipation": (
+            ("t",),
+            dissipation(run.vx, run.vy, run.m, run.n),
+            {**UNIT, "long_name": "dissipation rate sum m_i x_i'^2 + sum n_j y_j'^2 = -dE/dt"},
+        ),
+    }
+
+
+def _event_vars(run: ParticleRun, record_events: bool) -> dict:
+    """The event log on the dimension ``event`` (empty unless ``record_events``)."""
+    keep = slice(None) if record_events else slice(0)
+    return {
+        "event_t": (("event",), run.event_t[keep], {**UNIT, "long_name": "time of the event"}),
+        "event_kind": (
+            ("event",),
+            run.event_kind[keep].astype(np.int8),
+            {
+                **UNIT,
+                "long_name": "kind of the event",
+                "flag_values": np.array([0, 1, 2], dtype=np.int8),
+                "flag_meanings": "cross stick merge",
+            },
+        ),
+        "event_i": (("event",), run.event_i[keep], {**UNIT, "long_name": "index i of the x-particle of the event"}),
+        "event_j": (("event",), run.event_j[keep], {**UNIT, "long_name": "index j of the y-particle of the event"}),
+    }
+
+
+LEMMA51_FORMS = ("current_span", "joint_hull", "initial_span")
+"""The spans of Lemma 5.1's bound ``span / (2N)``: the species' current ``x_N(t) - x_1(t)``, the joint
+initial hull of both species' particles, and the species' own initial span (the paper's last step)."""
+CONTINUOUS_TIME_VARS = (
+    "sup_sum_peak", "sup_sum_peak_t", "sup_max_peak", "sup_max_peak_t", "sup_max_violation", "functional_violation",
+    "lemma51_ratio", "energy_identity_residual", "lipschitz_reconstruction", "min_third_gap",
+)  # fmt: skip
+
+
+def _continuous_time_coords(functionals: tuple[float, ...]) -> dict:
+    return {
+        "functional": ("functional", [f"r^{m:g}" for m in functionals], {"long_name": "G of the functional int G(rho~) + int G(eta~)"}),
+        "species": ("species", ["rho", "eta"], {"long_name": "species"}),
+        "lemma51_form": ("lemma51_form", list(LEMMA51_FORMS), {"long_name": "span in Lemma 5.1's bound span/(2N)"}),
+    }
+
+
+def _continuous_time_vars(o: ContinuousTimeObservables) -> dict:
+    """The exact continuous-time observables on [0, T] (``solvers.particles.continuous_time``)."""
+    ratios = np.stack([o.lemma_5_1_current, o.lemma_5_1_hull, o.lemma_5_1_initial_span], axis=1)
+    exact = "exact over every t in [0, T] (replay of the event log)"
+    return {
+        "sup_sum_peak": ((), o.sup_sum_peak, {**UNIT, "long_name": "max_t S(t)/S(0) - 1, S = sup rho~ + sup eta~", "comment": exact}),
+        "sup_sum_peak_t": ((), o.sup_sum_peak_t, {**UNIT, "long_name": "first time sup_sum_peak is reached"}),
+        "sup_max_peak": ((), o.sup_max_peak, {**UNIT, "long_name": "max_t S(t)/S(0) - 1, S = max(sup rho~, sup eta~)", "comment": exact}),
+        "sup_max_peak_t": ((), o.sup_max_peak_t, {**UNIT, "long_name": "first time sup_max_peak is reached"}),
+        "sup_max_violation": (
+            (),
+            o.sup_max_violation[2],
+            {**UNIT, "long_name": "largest -N d/dt of the cell of largest density (> 0: max(sup rho~, sup eta~) rises)", "comment": exact},
+        ),
+        "functional_violation": (
+            ("functional",),
+            o.functional_violation[:, 2],
+            {
+                **UNIT,
+                "long_name": "largest normalised left derivative of the functional (> 0: it rises, Prop. 5.2 fails)",
+                "comment": exact,
+            },
+        ),
+        "lemma51_ratio": (
+            ("species", "lemma51_form"),
+            ratios,
+            {**UNIT, "long_name": "sup_t 2N W1(rho^N, rho~^N) / span (<= 1: Lemma 5.1's bound holds)", "comment": exact},
+        ),
+        "energy_identity_residual": (
+            (),
+            o.energy_residual,
+            {**UNIT, "long_name": "largest |E(b) - E(a) + dissipation (b - a)| between events"},
+        ),
+        "lipschitz_reconstruction": (
+            ("species",),
+            o.lipschitz_reconstruction,
+            {**UNIT, "long_name": "sup_t of the W1 speed of the reconstruction (Lemma 5.2's constant)", "comment": exact},
+        ),
+        "min_third_gap": (
+            (),
+            o.min_third_gap,
+            {**UNIT, "long_name": "smallest distance of a meeting point to a third particle (> 0: binary collisions)"},
+        ),
+    }
+
+
+def _attrs(case: Case, run: ParticleRun, T: float, nt: int, placement: str, rank_engine: bool, config: dict) -> dict:
+    return {
+        "title": f"exact particle run of case {case.name}",
+        "Conventions": "CF-1.10",
+        "case": case.name,
+        "description": case.description,
+        "N": run.N,
+        "N_x": run.N_x,
+        "N_y": run.N_y,
+        "T": float(T),
+        "nt": int(nt),
+        "placement": placement,
+        "solver": SOLVER_RANK if rank_engine else SOLVER_GENERAL,
+        "n_events": run.n_events,
+        "n_cross": run.n_cross,
+        "n_stick": run.n_stick,
+        "n_merge": run.n_merge,
+        "t_last_event": run.t_last_event,
+        "case_source": case.source,
+        "config": json.dumps(config, sort_keys=True),
+        **provenance_attrs(),
+    }
 
 
 def summary_line(ds: xr.Dataset, wall_time: float, out: str | Path) -> str:

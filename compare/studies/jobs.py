@@ -47,6 +47,8 @@ __all__ = [
     "study_spec",
 ]
 
+M_NORMS = (2.0, 4.0, 8.0)
+"""Exponents m of the functionals ``||rho~||_m^m + ||eta~||_m^m`` a study checks (Prop. 5.2)."""
 TRAJECTORY_NT = 400
 """Output intervals of the trajectory figure's run."""
 PLACEMENTS = ("right", "mid")
@@ -212,7 +214,7 @@ def study_jobs(spec: StudySpec, exact: bool) -> StudyJobs:
     """The jobs of ``spec``; ``exact``: the reference is the exact solution (no reference runs)."""
     case, common = spec.case, {"T": spec.T, "nt": spec.nt}
     continuum = {"cfl": spec.cfl, **common}
-    particles = {"placement": spec.placement, "run_to_final": True, "record_events": False, **common}
+    particles = {"placement": spec.placement, "run_to_final": True, "record_events": False, "continuous_time": M_NORMS, **common}
     reference = (
         {} if exact else {label: _job("continuum", case, scheme=s, cells=n, **continuum) for label, s, n in reference_runs(spec.cells)}
     )
