@@ -241,7 +241,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--placement", choices=("right", "mid"), default="right", help="atomisation of the initial data")
     v.add_argument(
         "--reference",
-        choices=("auto", "exact", "fv2"),
+        choices=("auto", "exact", "fv2", "lagrangian"),
         default="auto",
         help="exact solution (disjoint supports, before contact), fv2, or auto: exact where it exists",
     )

@@ -444,13 +444,16 @@ class Continuous(Measure):
         s = np.asarray(s, dtype=np.float64)
         out = self.quantile(s)
         # At a level held by several breakpoints (a gap of the support) the one-sided limits are the
-        # outermost of those breakpoints.
+        # outermost of those breakpoints; at the foot or the top of a point mass the limit from inside
+        # the piece is the point mass itself (the quantile one ulp inside the piece).
         at_lo = (s == lo) & np.isin(s, self._levels)
         if np.any(at_lo):
-            out[at_lo] = self.x_breakpoints[np.searchsorted(self._levels, s[at_lo], side="right") - 1]
+            gap_end = self.x_breakpoints[np.searchsorted(self._levels, s[at_lo], side="right") - 1]
+            out[at_lo] = np.maximum(gap_end, self.quantile(np.nextafter(s[at_lo], np.inf)))
         at_hi = (s == hi) & np.isin(s, self._levels)
         if np.any(at_hi):
-            out[at_hi] = self.x_breakpoints[np.searchsorted(self._levels, s[at_hi], side="left")]
+            gap_start = self.x_breakpoints[np.searchsorted(self._levels, s[at_hi], side="left")]
+            out[at_hi] = np.minimum(gap_start, self.quantile(np.nextafter(s[at_hi], -np.inf)))
         return out
 
     def normalized(self) -> Continuous:

@@ -26,6 +26,7 @@ spec, their distances to the reference (``continuum_err``) and observed orders i
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,6 +48,8 @@ from compare.studies.reference import (
     exact_reference,
     exact_solution,
     mixing,
+    reference_kind,
+    reference_order,
 )
 from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_norm
 
@@ -104,15 +107,17 @@ def fit_power(N: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndar
 
 def plan(spec: StudySpec) -> StudyJobs:
     """The jobs of ``spec`` (no reference runs when the exact solution is the reference)."""
-    return study_jobs(spec, exact=exact_solution(spec.case, spec.T, spec.reference) is not None)
+    return study_jobs(spec, reference_kind(spec.case, spec.T, spec.reference))
 
 
 def reference_of(spec: StudySpec, jobs: StudyJobs, runs: Runs) -> Reference:
-    """The study's reference: exact, or fv2 from the reference runs."""
-    solution = exact_solution(spec.case, spec.T, spec.reference)
-    if solution is not None:
+    """The study's reference: exact, or fv2 or the pseudo-inverse scheme from the reference runs."""
+    kind = reference_kind(spec.case, spec.T, spec.reference)
+    if kind == "exact":
+        solution = exact_solution(spec.case, spec.T, spec.reference)
+        assert solution is not None
         return exact_reference(spec.case, solution, output_times(spec.T, spec.nt), spec.cells)
-    return continuum_reference({label: runs(job) for label, job in jobs.reference.items()}, spec.cells)
+    return continuum_reference({label: runs(job) for label, job in jobs.reference.items()}, kind, spec.cells)
 
 
 def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str, np.ndarray]:
@@ -131,7 +136,8 @@ def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str
         out["w1_rec"][k] = wasserstein(rec, ref, 1.0)
         out["w2_rec"][k] = wasserstein(rec, ref, 2.0)
         out["winf_rec"][k] = wasserstein_inf(rec, ref)
-        out["l1_rec"][k] = lp_distance(rec, ref, 1.0)
+        # L^1 of densities: undefined where either side has a point mass (a cluster, or the reference at t = 0)
+        out["l1_rec"][k] = lp_distance(rec, ref, 1.0) if rec.has_density and ref.has_density else np.nan
         out["lemma51_w1"][k] = wasserstein(emp, rec, 1.0)
     out["lemma51_bound"] = (positions[:, -1] - positions[:, 0]) / (2.0 * N)
     return out
@@ -159,6 +165,14 @@ def particle_errors(run: xr.Dataset, reference: Reference) -> dict[str, Any]:
     return result
 
 
+def _nanmax(values: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
+    """Maximum skipping NaN (a metric undefined at some times: point masses have no density); NaN if
+    all are NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(values, axis=axis)
+
+
 def _max_relative_increase(values: np.ndarray) -> float:
     """Largest ``(v[k+1] - v[k]) / v[k]`` along the last axis (<= 0 for a non-increasing series)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -172,12 +186,13 @@ def _var(dims: tuple[str, ...], values: Any, long_name: str, **attrs: Any) -> tu
 def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -> tuple[dict, np.ndarray]:
     """The errors over time, their suprema, fitted orders and reference-limited flags."""
     N = np.asarray(spec.Ns)
-    sup_err = np.stack([np.max(stack[name].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
-    sup_half = np.stack([np.max(stack[name][..., ::2].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
+    # NaN marks a time where a metric is undefined (point masses); the suprema skip it
+    sup_err = np.stack([_nanmax(stack[name].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
+    sup_half = np.stack([_nanmax(stack[name][..., ::2].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sampling_change = np.nanmax(np.where(sup_err > 0, (sup_err - sup_half) / sup_err, 0.0), axis=0)
     fits = np.array([fit_power(N, sup_err[:, k]) for k in range(len(METRICS))])
-    ref_error_sup = _reference_error(ref, stack["energy"].shape[1]).max(axis=(0, 2))
+    ref_error_sup = _nanmax(_reference_error(ref, stack["energy"].shape[1]), axis=(0, 2))
     limit = np.array([ref_error_sup[REF_METRICS.index(REF_METRIC_OF[m])] if m in REF_METRIC_OF else 0.0 for m in METRICS])
     out = {name: _var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference") for name in SPECIES_METRICS}
     out.update(
@@ -297,6 +312,9 @@ def _reference_vars(ref: Reference, ref_error_sup: np.ndarray, nt: int) -> dict:
             "distance of the reference to a second solution, max over species (exact reference: 0)",
         ),
         reference_error=_var(("ref_metric",), ref_error_sup, "estimated error of the reference, max over time and checks"),
+        reference_order=_var(
+            ("ref_metric",), reference_order(ref), "observed order of a pseudo-inverse reference in its resolution (NaN otherwise)"
+        ),
         rho_ref=_var(("t", "x"), ref.averages["rho"], "reference rho, cell averages"),
         eta_ref=_var(("t", "x"), ref.averages["eta"], "reference eta, cell averages"),
     )
@@ -305,7 +323,7 @@ def _reference_vars(ref: Reference, ref_error_sup: np.ndarray, nt: int) -> dict:
 def _continuum_vars(spec: StudySpec, jobs: StudyJobs, runs: Runs, ref: Reference) -> dict:
     """Distances of the spec's continuum runs to the reference and their orders in the resolution."""
     err = np.stack([np.stack([continuum_errors(runs(jobs.continuum[s, n]), ref) for n in spec.scheme_cells]) for s in spec.schemes])
-    sup = err.max(axis=3)
+    sup = _nanmax(err, axis=3)
     cells = np.asarray(spec.scheme_cells)
     order = np.array([[-fit_power(cells, sup[s, :, m])[0] for m in range(len(REF_METRICS))] for s in range(len(spec.schemes))])
     return dict(

@@ -4,7 +4,7 @@ A study of a case (``StudySpec``) needs
 - one particle run per N (``particles``: N atomised particles per species, sampled at the output
   times ``k T / nt`` and run on to the final state, no event log);
 - the continuum runs of its reference (``reference``: none when the exact solution is the reference,
-  else ``reference_runs(cells)``);
+  else ``reference_runs(kind, cells)``);
 - optionally continuum runs of a resolution study (``continuum``: every scheme times every cells);
 - one small particle run with its event log for the trajectory figure (``trajectory``).
 
@@ -190,10 +190,19 @@ def _job(kind: Literal["particles", "continuum"], case: Case, **params: Any) -> 
     return Job(kind, case.name, case.source, tuple(sorted(params.items())))
 
 
-def reference_runs(cells: int) -> tuple[tuple[str, str, int], ...]:
-    """The continuum runs ``(label, scheme, cells)`` of an fv2 reference with ``cells`` cells: the
-    reference itself and the two solutions its error is estimated against."""
-    return (("fv2", "fv2", cells), ("fv2_half", "fv2", cells // 2), ("lagrangian", "lagrangian", cells))
+def reference_runs(kind: str, cells: int) -> tuple[tuple[str, str, int], ...]:
+    """The continuum runs ``(label, scheme, cells)`` of a ``kind`` reference (``fv2``, ``lagrangian``;
+    none for ``exact``) with ``cells`` cells: the reference itself first, then the solutions its error
+    is estimated against."""
+    if kind == "fv2":
+        return (("fv2", "fv2", cells), ("fv2_half", "fv2", cells // 2), ("lagrangian", "lagrangian", cells))
+    if kind == "lagrangian":
+        return (
+            ("lagrangian", "lagrangian", cells),
+            ("lagrangian_half", "lagrangian", cells // 2),
+            ("lagrangian_quarter", "lagrangian", cells // 4),
+        )
+    return ()
 
 
 @dataclass(frozen=True)
@@ -210,14 +219,12 @@ class StudyJobs:
         return [*reversed(self.particles.values()), *self.reference.values(), *self.continuum.values(), self.trajectory]
 
 
-def study_jobs(spec: StudySpec, exact: bool) -> StudyJobs:
-    """The jobs of ``spec``; ``exact``: the reference is the exact solution (no reference runs)."""
+def study_jobs(spec: StudySpec, reference: str) -> StudyJobs:
+    """The jobs of ``spec`` with its resolved ``reference`` kind (``reference.reference_kind``)."""
     case, common = spec.case, {"T": spec.T, "nt": spec.nt}
     continuum = {"cfl": spec.cfl, **common}
     particles = {"placement": spec.placement, "run_to_final": True, "record_events": False, "continuous_time": M_NORMS, **common}
-    reference = (
-        {} if exact else {label: _job("continuum", case, scheme=s, cells=n, **continuum) for label, s, n in reference_runs(spec.cells)}
-    )
+    reference = {label: _job("continuum", case, scheme=s, cells=n, **continuum) for label, s, n in reference_runs(reference, spec.cells)}
     return StudyJobs(
         particles={N: _job("particles", case, N=N, **particles) for N in spec.Ns},
         reference=reference,

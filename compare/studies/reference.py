@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,11 +36,14 @@ __all__ = [
     "exact_solution",
     "histograms",
     "mixing",
+    "outside_finite_volumes",
+    "reference_kind",
+    "reference_order",
 ]
 
 SPECIES = ("rho", "eta")
 REF_METRICS = ("w1", "w2", "winf", "l1", "energy")
-REFERENCE_KINDS = ("auto", "exact", "fv2")
+REFERENCE_KINDS = ("auto", "exact", "fv2", "lagrangian")
 
 
 @dataclass
@@ -63,22 +67,42 @@ def exact_solution(case: Case, T: float, kind: str = "auto") -> SeparatedSolutio
     (``CaseError`` when ``exact`` is requested but does not exist, ``InputError`` for an unknown kind)."""
     if kind not in REFERENCE_KINDS:
         raise InputError(f"unknown reference {kind!r}; {suggest(str(kind), REFERENCE_KINDS)}")
-    if kind == "fv2":
+    if kind in ("fv2", "lagrangian"):
         return None
     assert case.rho0 is not None and case.eta0 is not None
     try:
         solution = SeparatedSolution(case.rho0, case.eta0)
     except DensityError:
         if kind == "exact":
-            raise CaseError(f"case {case.name} has overlapping supports; no exact solution, use reference fv2") from None
+            raise CaseError(f"case {case.name} has overlapping supports; no exact solution, use reference fv2 or lagrangian") from None
         return None
     if T > solution.contact_time:
         if kind == "exact":
             raise CaseError(
-                f"T = {T:g} is after the first contact at t = {solution.contact_time:g}; pass T <= {solution.contact_time:g} or use reference fv2"
+                f"T = {T:g} is after the first contact at t = {solution.contact_time:g}; pass T <= {solution.contact_time:g} "
+                "or use reference fv2 or lagrangian"
             )
         return None
     return solution
+
+
+def outside_finite_volumes(case: Case) -> bool:
+    """True if an initial density has a point mass or is unbounded: the finite volumes cannot
+    represent the first and resolve the second poorly; the pseudo-inverse scheme does both."""
+    return any(d.atoms.size or d.unbounded_points.size for d in (case.rho0, case.eta0) if d is not None)
+
+
+def reference_kind(case: Case, T: float, kind: str = "auto") -> str:
+    """The reference a study of ``case`` on [0, T] uses: ``kind`` itself unless ``auto``, which means
+    ``exact`` where the exact solution exists, else ``lagrangian`` for data the finite volumes cannot
+    represent (``outside_finite_volumes``), else ``fv2``. ``CaseError`` for fv2 on point masses."""
+    if exact_solution(case, T, kind) is not None:
+        return "exact"
+    if kind == "fv2" and any(d.atoms.size for d in (case.rho0, case.eta0) if d is not None):
+        raise CaseError(f"case {case.name} has point masses, which fv2 cannot represent; use reference lagrangian")
+    if kind == "auto":
+        return "lagrangian" if outside_finite_volumes(case) else "fv2"
+    return kind
 
 
 def exact_reference(case: Case, solution: SeparatedSolution, t: np.ndarray, cells: int) -> Reference:
@@ -100,8 +124,15 @@ def exact_reference(case: Case, solution: SeparatedSolution, t: np.ndarray, cell
     )
 
 
-def histograms(run: xr.Dataset) -> dict[str, list[Histogram]]:
-    """The cell averages of a continuum run as measures, per species and output time."""
+def histograms(run: xr.Dataset, nodes: bool = False) -> dict[str, list[Histogram]]:
+    """A continuum run as measures, per species and output time: its cell averages, or with ``nodes``
+    the exact pseudo-inverse representation (cells between the nodes ``X``, ``Y``; point masses are
+    cells of zero width)."""
+    if nodes:
+        return {
+            sp: [Histogram(row, np.diff(run[level].values)) for row in run[name].values]
+            for sp, name, level in (("rho", "X", "s_rho"), ("eta", "Y", "s_eta"))
+        }
     edges = run["x_edge"].values
     dx = np.diff(edges)
     return {sp: [Histogram(edges, row * dx) for row in run[sp].values] for sp in SPECIES}
@@ -109,14 +140,15 @@ def histograms(run: xr.Dataset) -> dict[str, list[Histogram]]:
 
 def distances(ma: dict[str, list[Measure]], energy_a: np.ndarray, mb: dict[str, list[Measure]], energy_b: np.ndarray) -> np.ndarray:
     """Distances between two solutions given as measures per species and output time, max over
-    species, and their energy gap: array ``(len(REF_METRICS), t)``."""
+    species, and their energy gap: array ``(len(REF_METRICS), t)``; L^1 is NaN where a measure has a
+    point mass (no density)."""
     out = np.empty((len(REF_METRICS), energy_a.size))
     for k in range(energy_a.size):
         pairs = [(ma[sp][k], mb[sp][k]) for sp in SPECIES]
         out[0, k] = max(wasserstein(u, v, 1.0) for u, v in pairs)
         out[1, k] = max(wasserstein(u, v, 2.0) for u, v in pairs)
         out[2, k] = max(wasserstein_inf(u, v) for u, v in pairs)
-        out[3, k] = max(lp_distance(u, v, 1.0) for u, v in pairs)
+        out[3, k] = max(lp_distance(u, v, 1.0) if u.has_density and v.has_density else np.nan for u, v in pairs)
     out[4] = np.abs(energy_a - energy_b)
     return out
 
@@ -127,25 +159,41 @@ def continuum_errors(run: xr.Dataset, reference: Reference) -> np.ndarray:
     return distances(histograms(run), run["energy"].values, reference.measures, reference.energy)
 
 
-def continuum_reference(runs: Mapping[str, xr.Dataset], cells: int) -> Reference:
-    """The fv2 reference with ``cells`` cells from the runs of ``jobs.reference_runs(cells)`` (by
-    label), its error estimated by its distance to the other two (the pseudo-inverse densities are
-    cell averages on the same grid)."""
-    ds = runs["fv2"]
-    own = histograms(ds)
+def continuum_reference(runs: Mapping[str, xr.Dataset], kind: str, cells: int) -> Reference:
+    """The ``kind`` (fv2 or lagrangian) reference with ``cells`` cells from the runs of
+    ``jobs.reference_runs(kind, cells)`` (by label), its error estimated by its distance to the other
+    runs. fv2 is compared on cell averages of the same grid; the pseudo-inverse reference with its
+    exact node representation (point masses included), against itself at half and a quarter of the
+    resolution, which also gives its observed order (``reference_order``)."""
+    ds = runs[kind]
+    nodes = kind == "lagrangian"
+    own = histograms(ds, nodes)
     return Reference(
-        kind=f"fv2 ({cells} cells)",
+        kind=f"{kind} ({cells} {'intervals' if nodes else 'cells'})",
         measures=dict(own),
         energy=ds["energy"].values,
         dissipation=ds["dissipation"].values,
         x_edge=ds["x_edge"].values,
         averages={sp: ds[sp].values for sp in SPECIES},
         error={
-            label: distances(own, ds["energy"].values, histograms(runs[label]), runs[label]["energy"].values)
-            for label in ("fv2_half", "lagrangian")
+            label: distances(own, ds["energy"].values, histograms(runs[label], nodes), runs[label]["energy"].values)
+            for label in runs
+            if label != kind
         },
         config={label: json.loads(run.attrs["config"]) | {"steps": int(run.attrs["steps"])} for label, run in runs.items()},
     )
+
+
+def reference_order(reference: Reference) -> np.ndarray:
+    """The observed order p of a pseudo-inverse reference in its resolution n, per ``REF_METRICS``:
+    with errors ~ C n^-p its distances to the runs at n/2 and n/4 are C n^-p (2^p - 1) and
+    C n^-p (4^p - 1), so ``p = log2(d_quarter / d_half - 1)`` (suprema over time); NaN otherwise."""
+    if "lagrangian_quarter" not in reference.error:
+        return np.full(len(REF_METRICS), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        half, quarter = (np.nanmax(reference.error[label], axis=1) for label in ("lagrangian_half", "lagrangian_quarter"))
+        return np.log2(quarter / half - 1.0)
 
 
 def mixing(reference: Reference) -> np.ndarray:

@@ -9,7 +9,7 @@ A sweep specification is a TOML file (see ``SPEC_KEYS``)::
     T = 0.5                               # optional: overrides every case's final time
     nt = 20                               # optional (40): output intervals on [0, T]
     placement = "right"                   # optional: atomisation, "right" or "mid"
-    reference = "auto"                    # optional: "auto", "exact" or "fv2" (see compare.studies.assembly)
+    reference = "auto"                    # optional: "auto", "exact", "fv2" or "lagrangian" (compare.studies.reference)
     reference_cells = 4000                # optional: cells of the fv2 reference (default max(cells))
     cfl = 0.45                            # optional: CFL number of the continuum runs
 
@@ -378,7 +378,8 @@ def _config(spec: SweepSpec) -> dict[str, Any]:
 def _reference_entry(study: xr.Dataset) -> tuple[str, int] | None:
     """The (scheme, cells) of the continuum run that is the study's reference itself, if any."""
     config = json.loads(study.attrs["config"])
-    return None if study.attrs["reference"] == "exact" else ("fv2", int(config["cells"]))
+    kind = study.attrs["reference"].split()[0]
+    return None if kind == "exact" else (kind, int(config["cells"]))
 
 
 def _case_markdown(name: str, study: xr.Dataset) -> str:

@@ -391,8 +391,10 @@ class ContinuousTimeObservables:
 
     @property
     def lemma_5_1_initial_span(self) -> np.ndarray:
-        """``sup_t 2N W1 / (x_N(0) - x_1(0))`` per species: the paper's last step, which can fail (> 1)."""
-        return 2 * self.N * self.w1_sup / self.span0
+        """``sup_t 2N W1 / (x_N(0) - x_1(0))`` per species: the paper's last step, which can fail (> 1;
+        ``inf`` for a species that starts as one point mass and spreads)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.span0 > 0, 2 * self.N * self.w1_sup / np.where(self.span0 > 0, self.span0, 1.0), np.inf)
 
 
 def _functional(spec: float | str) -> tuple[str, float, int]:

@@ -447,3 +447,21 @@ def test_w_inf_ignores_round_off_slivers_between_levels() -> None:
     mu, nu = Empirical(x, w / w.sum()), Empirical(x2, w2 / w2.sum())
     assert wasserstein_inf(mu, nu) == wasserstein_inf(nu, mu) == 0.0
     assert wasserstein(mu, nu, 2.0) <= 1e-15
+
+
+def test_continuous_measure_with_a_point_mass_after_a_gap() -> None:
+    """At the foot of a point mass that follows a gap, the quantile's limit from inside the piece above
+    is the point mass, not the gap's left end: W_inf to the same measure written as cells is 0 (it
+    was the gap's width, 0.5)."""
+    from solvers.initial import density_from_spec
+
+    density = density_from_spec(
+        {
+            "kind": "sum",
+            "parts": [{"kind": "uniform", "a": -1.5, "b": -1.0, "weight": 1.0}, {"kind": "delta", "at": -0.5, "weight": 1.0}],
+        }
+    )
+    mu, nu = Continuous.from_density(density), Histogram([-1.5, -1.0, -0.5, -0.5], [0.5, 0.0, 0.5])
+    assert wasserstein_inf(mu, nu) == pytest.approx(0.0, abs=1e-14)
+    assert wasserstein_inf(nu, mu) == pytest.approx(0.0, abs=1e-14)
+    assert wasserstein(mu, nu, 2.0) == pytest.approx(0.0, abs=1e-12)
