@@ -11,8 +11,8 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
   1 = stick, 2 = merge: any other rearrangement of a cluster, general engine only), ``event_i``,
   ``event_j`` (1-based smallest indices of the x- and y-particles of the event);
 - flat attributes: case, description, N (= N_x), N_x, N_y, T, nt, placement (``explicit`` for given
-  particles, ``grid`` for grid atomisation), solver (which engine ran: ``SOLVER_RANK`` for N particles
-  of mass 1/N per species, else ``SOLVER_GENERAL``), n_events, n_cross, n_stick, n_merge,
+  particles, ``grid`` for grid atomisation), solver (the engine that ran, as ``ParticleRun.engine`` reports it:
+  ``SOLVER_RANK`` or ``SOLVER_GENERAL``), n_events, n_cross, n_stick, n_merge,
   t_last_event, wall_time_s, case_source (the TOML text), config (JSON of the run parameters) and
   ``compare.runs.io.provenance_attrs()``.
 """
@@ -70,11 +70,11 @@ def run_particles(
     T = case.T if T is None else T
     t_out = output_times(T, nt)
     x0, y0, m, n = initial_state(case, N, placement)
-    rank_engine = equal_masses(m, n)
-    if continuous_time is not None and not rank_engine:
+    if continuous_time is not None and not equal_masses(m, n):
         raise CaseError(f"case {case.name}: the continuous-time checks replay equal-mass runs only; drop them for these masses")
     keep = record_events or continuous_time is not None
     run = simulate(x0, y0, t_out, m=m, n=n, record_events=keep, run_to_final=run_to_final)
+    rank_engine = run.engine == "rank"
     data_vars = _state_vars(run, rank_engine) | _event_vars(run, record_events)
     if continuous_time is not None:
         replay = ContinuousTimeReplay(run.x[0], run.y[0], run.vx[0], run.vy[0], float(T), functionals=tuple(continuous_time))

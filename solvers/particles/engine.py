@@ -13,7 +13,9 @@ particles, exact cluster velocities by the minimal-norm rule). Both are exact up
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,7 +23,7 @@ from numpy.typing import ArrayLike
 from solvers.checks import check_output_times
 from solvers.errors import ParticleInputError
 from solvers.particles._kernels import run_events
-from solvers.particles.events import EventLog
+from solvers.particles.events import CHUNK_EVENTS, EventChunk, EventLog, Progress
 from solvers.particles.general import run_sorted
 
 
@@ -34,6 +36,7 @@ class ParticleRun:
     rearrangement of a cluster (``solvers.particles.general``); ``event_i``, ``event_j`` are the
     1-based indices of the x- and y-particle of each event (empty when events were not recorded).
     ``t_last_event`` is the time of the last processed event (0.0 if there was none).
+    ``engine`` names the engine that ran: ``"rank"`` (equal masses, N_x = N_y) or ``"general"``.
     ``order_x``, ``order_y`` sort the input: ``x0_sorted = x0[order_x]``; ``m``, ``n`` are the masses
     in sorted order.
     """
@@ -55,6 +58,7 @@ class ParticleRun:
     t_last_event: float
     order_x: np.ndarray
     order_y: np.ndarray
+    engine: Literal["rank", "general"]
     n_merge: int = 0
 
     @property
@@ -139,6 +143,8 @@ def simulate(
     m: ArrayLike | None = None,
     n: ArrayLike | None = None,
     record_events: bool = True,
+    on_events: Callable[[EventChunk], None] | None = None,
+    progress: Progress | None = None,
     run_to_final: bool = False,
     fast_path: bool = True,
 ) -> ParticleRun:
@@ -151,6 +157,20 @@ def simulate(
     keeps processing events past max(t_out) until none is left (for equal masses: until the final
     state x_i = y_i is reached at ``t_last_event``). With ``record_events=False`` no event log is
     kept and the memory is O(N) plus the output.
+
+    Args:
+        x0, y0: initial positions (finite, any order).
+        t_out: non-decreasing output times >= 0.
+        m, n: positive masses, one per particle (default 1/N_x, 1/N_y).
+        record_events: keep the event log in the result (``event_*`` fields).
+        on_events: stream the log instead: called with every chunk of consecutive events (views
+            valid during the call only); the result's ``event_*`` fields are then empty.
+        progress: called as ``progress(events_done, t_now)`` every few million events.
+        run_to_final: process events past max(t_out) until none is left.
+        fast_path: allow the rank engine (``False`` forces the general engine).
+
+    Returns:
+        The ``ParticleRun``; ``engine`` says which engine ran.
     """
     x_in = _positions(x0, "x0")
     y_in = _positions(y0, "y0")
@@ -161,18 +181,29 @@ def simulate(
     order_y = np.argsort(y_in, kind="stable")
     x = x_in[order_x]
     y = y_in[order_y]
+    if on_events is not None:
+        log = EventLog("stream", on_events)
+    else:
+        log = EventLog("keep" if record_events else "none")
     if fast_path and equal_masses(m_in, n_in):
+        engine: Literal["rank", "general"] = "rank"
         N = x.size
         particle_at, rank, stuck = resolve_initial_order(x, y)
         (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, t_last) = run_events(
-            N, particle_at, rank, stuck, np.concatenate([x, y]), t, record_events, run_to_final
+            N, particle_at, rank, stuck, np.concatenate([x, y]), t, log.recording, run_to_final
         )
+        if on_events is not None:
+            for start in range(0, ev_t.size, CHUNK_EVENTS):
+                on_events(EventChunk(*(a[start : start + CHUNK_EVENTS] for a in (ev_t, ev_kind, ev_i, ev_j))))
+            ev_t, ev_kind, ev_i, ev_j = EventChunk.empty()
+        if progress is not None:
+            progress(int(n_cross + n_stick), float(t_last))
         n_merge = 0
         m_out, n_out = np.full(N, 1.0 / N), np.full(N, 1.0 / N)
     else:
+        engine = "general"
         m_out, n_out = m_in[order_x], n_in[order_y]
-        log = EventLog("keep" if record_events else "none")
-        out_x, out_y, out_vx, out_vy, n_cross, n_stick, n_merge, t_last = run_sorted(x, y, m_out, n_out, t, log, run_to_final)
+        out_x, out_y, out_vx, out_vy, n_cross, n_stick, n_merge, t_last = run_sorted(x, y, m_out, n_out, t, log, run_to_final, progress)
         ev_t, ev_kind, ev_i, ev_j = log.events()
     return ParticleRun(
         t=t,
@@ -192,5 +223,6 @@ def simulate(
         t_last_event=float(t_last),
         order_x=order_x,
         order_y=order_y,
+        engine=engine,
         n_merge=int(n_merge),
     )

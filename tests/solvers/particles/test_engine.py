@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from solvers.errors import ParticleInputError
 from solvers.particles.engine import ParticleRun, resolve_initial_order, simulate
+from tests.solvers.particles.reference import reference_solution
 
 
 @st.composite
@@ -55,12 +56,20 @@ def test_output_at_event_time_has_right_derivative() -> None:
 
 
 def test_simultaneous_disjoint_collisions() -> None:
-    """Two mirror-image crossings at the same instant are both processed, at the same time."""
+    """Two mirror-image crossings at the same instant: with N = 4, x_2 (speed 3/4) meets y_1 (speed
+    -3/4) across a gap of 1, and x_4 meets y_3 the same way, both at t = 2/3 and both crossings
+    (i != j); after them every event of the run is the exact-fraction reference's, in order."""
     x0 = np.array([0.0, 1.0, 10.0, 11.0])
     y0 = np.array([2.0, 3.0, 12.0, 13.0])
-    run = simulate(x0, y0, [0.0, 0.2], run_to_final=True)
-    assert run.n_events >= 2
-    assert run.event_t[0] == run.event_t[1]
+    run = simulate(x0, y0, [0.0], run_to_final=True)
+    first = sorted(zip(run.event_i[:2].tolist(), run.event_j[:2].tolist(), run.event_kind[:2].tolist(), strict=True))
+    assert first == [(2, 1, 0), (4, 3, 0)]
+    assert run.event_t[0] == run.event_t[1] == pytest.approx(2 / 3, abs=1e-15)
+    assert run.event_t[2] > run.event_t[1]
+    exact = reference_solution(x0.tolist(), y0.tolist(), [0.0], run_to_final=True)
+    key = lambda t, k, i, j: (round(float(t), 12), int(k), int(i), int(j))  # noqa: E731
+    engine = sorted(key(*e) for e in zip(run.event_t, run.event_kind, run.event_i, run.event_j, strict=True))
+    assert engine == sorted(key(*e) for e in exact.events)
 
 
 def test_record_events_false_gives_same_trajectory() -> None:
@@ -162,8 +171,30 @@ def test_equal_masses_given_explicitly_are_accepted() -> None:
 
 
 def test_unequal_masses_and_numbers_dispatch_to_the_general_engine() -> None:
-    """Only equal masses 1/N with N_x = N_y take the fast path (whose runs never report merges)."""
+    """Only equal masses 1/N with N_x = N_y take the rank engine, and the run says which engine ran."""
     fast = simulate([0.0, 1.0], [1.0, 2.0], [0.0, 1.0], m=[0.5, 0.5])
     general = simulate([0.0, 1.0], [1.0, 2.0], [0.0, 1.0], m=[0.3, 0.7])
     assert general.m.tolist() == [0.3, 0.7] and fast.m.tolist() == [0.5, 0.5]
+    assert (fast.engine, general.engine) == ("rank", "general")
+    assert simulate([0.0, 1.0], [1.0], [0.0]).engine == "general"
+    assert simulate([0.0, 1.0], [1.0, 2.0], [0.0], fast_path=False).engine == "general"
     assert simulate([0.0, 1.0], [1.0], [0.0]).y.shape == (1, 1)
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_streamed_log_equals_the_kept_log(fast_path: bool) -> None:
+    """``on_events`` receives the kept log's events, in order, and the result keeps none of them."""
+    rng = np.random.default_rng(5)
+    x0, y0 = rng.normal(size=60), rng.normal(0.3, 1.0, size=60)
+    kept = simulate(x0, y0, [0.0, 2.0], run_to_final=True, fast_path=fast_path)
+    chunks: list[tuple[np.ndarray, ...]] = []
+    calls: list[tuple[int, float]] = []
+    streamed = simulate(
+        x0, y0, [0.0, 2.0], run_to_final=True, fast_path=fast_path,
+        on_events=lambda c: chunks.append(tuple(a.copy() for a in c)), progress=lambda k, t: calls.append((k, t)),
+    )  # fmt: skip
+    for got, want in zip(zip(*chunks, strict=True), (kept.event_t, kept.event_kind, kept.event_i, kept.event_j), strict=True):
+        np.testing.assert_array_equal(np.concatenate(got), want)
+    assert streamed.event_t.size == 0 and streamed.n_events == kept.n_events
+    np.testing.assert_array_equal(streamed.x, kept.x)
+    assert calls[-1] == (kept.n_events, kept.t_last_event)
