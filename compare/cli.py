@@ -235,7 +235,9 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="convergence study of a case: NetCDF, figures, summary.md, table")
     v.add_argument("case", nargs="?", default=DEFAULT_CASE, help="case name or TOML path")
     v.add_argument("--N", type=_positive_ints, default=list(DEFAULT_NS), help="particle numbers, comma-separated")
-    v.add_argument("--cells", type=_positive_int, default=DEFAULT_CELLS, help="cells of the fv2 reference")
+    v.add_argument(
+        "--cells", type=_positive_int, default=DEFAULT_CELLS, help="cells of the fv2 reference (s-intervals of a lagrangian one)"
+    )
     v.add_argument("--T", type=_positive_float, default=None, help="final time (default: the case's T)")
     v.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
     v.add_argument("--placement", choices=("right", "mid"), default="right", help="atomisation of the initial data")
@@ -243,7 +245,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
         "--reference",
         choices=("auto", "exact", "fv2", "lagrangian"),
         default="auto",
-        help="exact solution (disjoint supports, before contact), fv2, or auto: exact where it exists",
+        help="exact (disjoint supports, before contact), fv2, lagrangian (the pseudo-inverse scheme: point masses, unbounded densities), or auto: exact where it exists, else lagrangian for point masses and unbounded densities, else fv2",
     )
     v.add_argument("--N-show", type=_positive_int, default=None, help="the N of the profile figure, one of --N (default: the smallest)")
     v.add_argument(

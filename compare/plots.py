@@ -60,7 +60,7 @@ METRIC_LABELS = {
     "w2_rec": r"$W_2$ reconstruction",
     "l1_rec": r"$L^1$ reconstruction",
     "energy_gap": "energy gap",
-    "weak_residual": "weak-form residual",
+    "weak_residual": "weak-form consistency residual",
 }
 MAX_PATHS = 80
 """Trajectories drawn per species; with more particles every k-th one is drawn (the title says so)."""

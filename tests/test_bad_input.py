@@ -20,7 +20,17 @@ from solvers.initial import atomise, density_from_spec
 from solvers.particles.engine import simulate
 
 UNIFORM = '[rho0]\nkind = "uniform"\na = -1.0\nb = 0.5\n\n[eta0]\nkind = "uniform"\na = -0.5\nb = 1.0\n'
+OUTSIDE_ETA = '[eta0]\nkind = "uniform"\na = 0.0\nb = 1.0\n'
 CASE_FILES = {
+    "delta_without_at": ('T = 1.0\n[rho0]\nkind = "delta"\n' + OUTSIDE_ETA, "missing key 'at' for kind 'delta'"),
+    "singular_alpha": (
+        'T = 1.0\n[rho0]\nkind = "singular"\na = 0.0\nb = 1.0\ncenter = 0.5\nalpha = 1.5\n' + OUTSIDE_ETA,
+        "alpha = 1.5 is outside (0, 1)",
+    ),
+    "singular_center": (
+        'T = 1.0\n[rho0]\nkind = "singular"\na = 0.0\nb = 1.0\ncenter = 2.0\nalpha = 0.5\n' + OUTSIDE_ETA,
+        "center = 2 is outside [a, b] = [0, 1]",
+    ),
     "unknown_key": ("Tt = 1.0\n" + UNIFORM, "unknown key 'Tt'; did you mean 'T'?"),
     "wrong_type": ('T = "1.0"\n' + UNIFORM, "T must be a positive finite number, got '1.0'"),
     "T_zero": ("T = 0.0\n" + UNIFORM, "T must be a positive finite number, got 0.0"),
@@ -108,6 +118,18 @@ OPTIONS = [
     (["continuum", "overlap", "--cells", "2"], "cells = 2 is too few"),
     (["continuum", "overlap", "--cfl", "0.9"], "cfl = 0.9 is outside (0, 0.5]"),
     (["continuum", "cluster", "--cells", "10"], "case cluster gives particles, not densities"),
+    (
+        ["continuum", "point_mass_inside", "--scheme", "fv2"],
+        "which the finite-volume schemes (fv1, fv2) cannot represent; run the scheme lagrangian",
+    ),
+    (
+        ["continuum", "point_mass_inside", "--scheme", "fv1"],
+        "which the finite-volume schemes (fv1, fv2) cannot represent; run the scheme lagrangian",
+    ),
+    (
+        ["validate", "point_mass_inside", "--reference", "fv2", "--N", "10,20"],
+        "has point masses, which fv2 cannot represent; use reference lagrangian",
+    ),
     (["validate", "overlap", "--N", "10"], "a study needs at least two distinct integer N >= 2"),
     (["validate", "overlap", "--N", "1,2,x"], "expected comma-separated positive integers"),
     (["validate", "overlap", "--cells", "4", "--N", "10,20"], "cells = 4 is too small for a reference"),

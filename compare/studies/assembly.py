@@ -197,7 +197,9 @@ def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -
     out = {name: _var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference") for name in SPECIES_METRICS}
     out.update(
         energy_gap=_var(("N", "t"), stack["energy_gap"], "|E[Z] - E_ref|"),
-        weak_residual=_var(("N", "t"), stack["weak_residual"], "weak-form residual of the reconstruction"),
+        weak_residual=_var(
+            ("N", "t"), stack["weak_residual"], "weak-form consistency residual of the reconstruction (16), no initial term"
+        ),
         sup_err=_var(("N", "metric"), sup_err, "supremum over output times (and species) of the error"),
         order=_var(("metric",), -fits[:, 0], "observed order p of sup_err ~ C N^-p (least squares, log-log)"),
         order_se=_var(("metric",), fits[:, 1], "standard error of the observed order"),

@@ -117,7 +117,7 @@ def test_convergence_figure_has_an_N_inverse_guide_and_a_tight_range(study: xr.D
 def test_orders_at_round_off_are_not_printed(stationary: xr.Dataset) -> None:
     fig = convergence_figure(stationary)
     labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
-    residual = next(label for label in labels if label.startswith("weak-form residual"))
+    residual = next(label for label in labels if label.startswith("weak-form consistency residual"))
     assert "round-off" in residual and "not drawn" in residual and "slope" not in residual
     assert float(stationary["sup_err"].sel(metric="weak_residual").max()) < 1e-15
 

@@ -191,3 +191,25 @@ def test_bad_state_input() -> None:
         weak_residual(moving_bump(0.0, 0.0, 0.0), v_rho, eta, tests)
     with pytest.raises(InputError):
         TestFunctions.on(1.0, 1.0)
+
+
+def test_the_residual_is_a_consistency_check_not_a_convergence_measure() -> None:
+    """On `overlap` the residual of the true run and of the same positions with every velocity shifted
+    by 1/N are of the same size and both fall like 1/N: the residual does not separate the solution
+    from a trajectory with velocities wrong by O(1/N), so its order is a consistency order (the study
+    labels it so)."""
+    from compare.runs.cases import initial_particles, load_case
+
+    case = load_case("overlap")
+    t = np.linspace(0.0, 2.0, 21)
+    Ns = np.array([100, 200, 400, 800])
+    true, shifted = [], []
+    for N in Ns:
+        x0, y0 = initial_particles(case, N)
+        run = simulate(x0, y0, t, record_events=False)
+        true.append(float(np.max(particle_residual(run.x, run.vx, run.y, run.vy))))
+        shifted.append(float(np.max(particle_residual(run.x, run.vx + 1.0 / N, run.y, run.vy + 1.0 / N))))
+    ratio = np.array(shifted) / np.array(true)
+    orders = np.array([-np.polyfit(np.log(Ns), np.log(r), 1)[0] for r in (true, shifted)])
+    assert np.all((ratio > 0.3) & (ratio < 3.0)), f"shifted/true = {ratio}"
+    assert np.all((orders > 0.8) & (orders < 1.2)), f"fitted orders (true, shifted) {orders}, residuals {true}, {shifted}"

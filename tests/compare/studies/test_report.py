@@ -22,6 +22,7 @@ def _study(N: list[int], columns: list[list[float]]) -> xr.Dataset:
             "sup_err": (("N", "metric"), err),
             "order": ("metric", -fits[:, 0]),
             "order_se": ("metric", fits[:, 1]),
+            "order_constant": ("metric", fits[:, 2]),
         },
         coords={"N": np.asarray(N), "metric": METRICS},
     )
@@ -33,6 +34,17 @@ def test_two_N_give_rates_but_no_order() -> None:
     assert rows[3].split()[1:] == ["n/a", "(2", "N)"] * 3
     assert rows[4].startswith("n/a (2 N): an order needs at least 3 N")
     assert "nan" not in "\n".join(rows)
+
+
+def test_the_fitted_constant_and_n_times_the_error_are_both_printed() -> None:
+    """sup W1 = 2/N + 10/N^2: the fit C N^-p is not N * error, and the table prints both."""
+    N = np.array([10, 20, 40])
+    w1 = 2 / N + 10 / N**2
+    rows = table(_study(N.tolist(), [w1.tolist(), [0.1, 0.05, 0.025], [0.1, 0.05, 0.025]])).splitlines()
+    line = next(r for r in rows if r.startswith("sup W1 ~"))
+    C, p = np.exp(np.polyfit(np.log(N), np.log(w1), 1)[1]), -np.polyfit(np.log(N), np.log(w1), 1)[0]
+    assert line == f"sup W1 ~ {C:.3f} N^-{p:.3f} (fit); N * sup W1 = {N[0] * w1[0]:.3f} (N = 10) to {N[-1] * w1[-1]:.3f} (N = 40)"
+    assert any(r.startswith("weak cons.: ") and "consistency check" in r for r in rows)
 
 
 def test_round_off_errors_give_no_order_and_no_rate() -> None:
