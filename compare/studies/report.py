@@ -103,6 +103,16 @@ def _markdown_table(study: xr.Dataset) -> tuple[str, list[str]]:
     return "\n".join(lines), notes
 
 
+def _sampling_line(study: xr.Dataset) -> str:
+    """How much each sup-in-time error depends on the output times (``sampling_change``)."""
+    change = study["sampling_change"]
+    limited = [str(m) for m in change["metric"].values if bool(study["sampling_limited"].sel(metric=m))]
+    text = f"Time sampling: leaving out every other one of the {study.sizes['t']} output times lowers the sups by at most " + ", ".join(
+        f"{m} {100 * float(v):.2g} %" for m, v in zip(change["metric"].values, change.values, strict=True)
+    )
+    return text + (f"; above 1 % (not resolved in time: raise --nt): {', '.join(limited)}." if limited else ".")
+
+
 def _verdict(ok: bool) -> str:
     return "holds" if ok else "VIOLATED"
 
@@ -170,7 +180,7 @@ def summary_markdown(study: xr.Dataset, figures: dict[str, Path], command: str, 
         "",
         errors_table,
         "",
-        *[f"- {note}" for note in [*_constant_lines(study), *notes]],
+        *[f"- {note}" for note in [*_constant_lines(study), _sampling_line(study), *notes]],
         "- weak_residual: the weak form (16) on the reconstruction at the output times, without its initial-data term; "
         "a consistency check (velocities shifted by 1/N give a residual of the same size), so its order is not a convergence rate.",
         "",

@@ -35,6 +35,8 @@ def test_validate_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert bool(study["lemma51_holds"].all()) and bool(study["prop52_holds"].all())
     assert float(study["sup_max_increase"].max()) <= 1e-12  # max(sup rho~, sup eta~) non-increasing
     assert "VIOLATED" not in summary
+    assert "Time sampling: leaving out every other one of the 5 output times" in summary
+    assert "N * sup W1 = " in summary and "weak_residual: the weak form (16)" in summary
     assert np.all(np.diff(study["energy"].values, axis=1) <= 1e-15)  # E[Z] non-increasing for every N
 
 
@@ -49,6 +51,7 @@ def test_table_rates_are_consecutive_orders() -> None:
             "sup_err": (("N", "metric"), np.stack([err, err, err], axis=1)),
             "order": ("metric", [1.5, 1.5, 1.5]),
             "order_se": ("metric", [0.5, 0.5, 0.5]),
+            "order_constant": ("metric", [10.0, 10.0, 10.0]),
         },
         coords={"N": N, "metric": metric},
     )
