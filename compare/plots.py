@@ -242,6 +242,9 @@ def convergence_figure(study: xr.Dataset, metrics: tuple[str, ...] = ("w1_emp", 
         if note == "n/a (round-off)":
             ax.plot([], [], " ", label=f"{label}: at most {level:.0e} (round-off) at every N, not drawn")
             continue
+        if note == "n/a (no density)":
+            ax.plot([], [], " ", label=f"{label}: undefined (point masses have no density), not drawn")
+            continue
         colour = f"C{index}"
         shown.append(err)
         limited = " (reference-limited)" if bool(study["reference_limited"].sel(metric=name)) else ""

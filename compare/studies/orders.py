@@ -35,9 +35,12 @@ def round_off_level(study: xr.Dataset) -> float:
 
 def order_note(errors: ArrayLike, level: float, what: tuple[str, str] = ("N", "N")) -> str | None:
     """``None`` if the fitted order of ``errors`` (one per N, or per resolution: ``what`` is the
-    noun, singular and plural) is meaningful, else why not: ``"n/a (2 N)"``, ``"n/a (round-off)"``
-    or ``"n/a (part round-off)"``."""
+    noun, singular and plural) is meaningful, else why not: ``"n/a (no density)"`` (NaN errors: a
+    density metric of data with a point mass), ``"n/a (2 N)"``, ``"n/a (round-off)"`` or
+    ``"n/a (part round-off)"``."""
     e = np.asarray(errors, dtype=float)
+    if np.isnan(e).all():
+        return "n/a (no density)"
     at_round_off = ~(e > level)
     if at_round_off.all():
         return "n/a (round-off)"

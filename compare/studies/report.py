@@ -35,6 +35,7 @@ NOTES = {
     "2 N": f"an order needs at least {MIN_FIT_POINTS} N (two give the rate, not a fit)",
     "round-off": "every error is at round-off level",
     "part round-off": "some errors are at round-off level, so a fit would mix two regimes",
+    "no density": "the data have a point mass, so this density metric is undefined",
 }
 
 

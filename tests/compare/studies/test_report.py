@@ -67,3 +67,10 @@ def test_order_note_and_rates() -> None:
     assert order_note([1e-3, 1e-14, 1e-4], ROUND_OFF) == "n/a (part round-off)"
     r = rates([10, 20, 40, 80], [1.0, 0.25, 1e-15, 1e-16], ROUND_OFF)
     assert r[0] == pytest.approx(2.0, rel=1e-14) and np.isnan(r[1]) and np.isnan(r[2])
+
+
+def test_a_metric_without_density_says_so() -> None:
+    """L^1 of data with a point mass is NaN: its order is "n/a (no density)", not "round-off"."""
+    assert order_note([np.nan, np.nan, np.nan], ROUND_OFF) == "n/a (no density)"
+    rows = table(_study([10, 20, 40], [[0.1, 0.05, 0.025], [0.1, 0.05, 0.025], [np.nan, np.nan, np.nan]])).splitlines()
+    assert "n/a (no density)" in rows[4] and any(r.startswith("n/a (no density): the data have a point mass") for r in rows)
