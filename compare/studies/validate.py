@@ -73,7 +73,8 @@ def run_study(
         T: final time (default: the case's); nt: number of output intervals on [0, T].
         cells: resolution of the fv2 reference (also the grid of the stored reference densities).
         placement: atomisation, ``right`` (the paper's (65)) or ``mid``.
-        reference: ``auto`` (exact where it exists), ``exact`` or ``fv2``.
+        reference: ``auto`` (exact where it exists, else lagrangian for point masses and unbounded
+            densities, else fv2), ``exact``, ``fv2`` or ``lagrangian``.
         N_show: the N whose positions are stored for the profile figure (default: the smallest).
         trajectory_N: particles per species of the trajectory figure's run.
         progress: receives one line per job.

@@ -62,3 +62,17 @@ def test_coinciding_point_masses_against_the_pseudo_inverse_reference_and_its_ow
     assert 1.7 < reference_order < 2.3
     assert 0.9 < order < 1.1
     assert float(study["reference_error"].sel(ref_metric="w1")) < 0.01 * float(study["sup_err"].sel(metric="w1_emp").min())
+
+
+def test_summary_of_a_point_mass_study_says_what_is_undefined(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No 'none' or 'round-off' for quantities that a point mass leaves undefined; the pseudo-inverse
+    reference's own order is stated."""
+    import warnings
+
+    from compare.studies.report import summary_markdown
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        text = summary_markdown(run_study("point_mass_inside", Ns=[20, 40, 80], nt=4, cells=200), {}, "cmd")
+    assert "its own observed order in its resolution" in text
+    assert "the reconstruction is infinite at t = 0" in text and "rise above its value at t = 0 none" not in text
