@@ -145,14 +145,60 @@ def _command(args: argparse.Namespace) -> str:
 # ---------------------------------------------------------------------------------------- particles
 
 
+class ProgressLine:
+    """``progress(events_done, t_now)`` of a particle run as one line on stderr, rewritten in place:
+    silent for the first ``after`` seconds (short runs print nothing), then at most every
+    ``every`` seconds; ``close`` erases it. Only for a terminal: a redirected stderr gets nothing."""
+
+    def __init__(self, T: float, *, stream: Any = None, after: float = 2.0, every: float = 0.5) -> None:
+        import time
+
+        self.clock = time.perf_counter
+        self.T = T
+        self.stream = stream or sys.stderr
+        self.start = self.clock()
+        self.after = after
+        self.every = every
+        self.shown_at: float | None = None
+
+    def __call__(self, events_done: int, t_now: float) -> None:
+        now = self.clock() - self.start
+        if now < self.after or (self.shown_at is not None and now - self.shown_at < self.every):
+            return
+        self.shown_at = now
+        where = f"t = {t_now:.4g} of T = {self.T:g}" if t_now <= self.T else f"t = {t_now:.4g} (past T = {self.T:g}, to the final state)"
+        print(f"\r{events_done:,} events, {where}, {now:.0f} s ", end="", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.shown_at is not None:
+            print("\r\033[K", end="", file=self.stream, flush=True)
+
+
+def progress_line(args: argparse.Namespace, T: float) -> ProgressLine | None:
+    """A ``ProgressLine`` unless ``--quiet`` or stderr is not a terminal."""
+    return None if args.quiet or not sys.stderr.isatty() else ProgressLine(T)
+
+
 def _cmd_particles(args: argparse.Namespace) -> int:
-    from compare.runs.io import write_dataset
-    from compare.runs.particle_run import run_particles, summary_line
+    from compare.runs.cases import load_case, particle_counts
+    from compare.runs.particle_run import summary_line, write_particle_run
+    from compare.runs.resources import check_particle_run_fits
 
     out = out_file(args.out, (".nc",), "a particle run is written as NetCDF-4")
-    with compile_notice():
-        ds = run_particles(args.case, N=args.N, T=args.T, nt=args.nt, placement=args.placement)
-    write_dataset(ds, make_parent(out))
+    case = load_case(args.case)
+    N_x, N_y = particle_counts(case, args.N if case.particles is None else None)
+    events = args.events == "all"
+    check_particle_run_fits(N_x, N_y, args.nt, events=events, equal_masses=case.unit_equal_masses, out=out)
+    progress = progress_line(args, case.T if args.T is None else args.T)
+    params = {"N": args.N, "T": args.T, "nt": args.nt, "placement": args.placement, "progress": progress}
+    try:
+        with compile_notice():
+            ds = write_particle_run(out, case, events=events, **params)
+    except MemoryError:
+        raise InputError(f"out of memory in a run of {N_x} + {N_y} particles with {args.nt + 1} output times; lower --nt or --N") from None
+    finally:
+        if progress is not None:
+            progress.close()
     print(summary_line(ds, wall_time=ds.attrs["wall_time_s"], out=out))
     return 0
 
@@ -170,6 +216,14 @@ def _add_particles(sub: argparse._SubParsersAction) -> None:
         help="atomisation of the densities: right ends of the equal-mass cells (paper's (65)) or cell midpoints "
         "(default: right; refused for explicit particles and grid atomisation)",
     )
+    p.add_argument(
+        "--events",
+        choices=("all", "none"),
+        default="none",
+        help="the event log: 'all' streams every crossing, stick and merge to the file in chunks (memory O(N)); "
+        "'none' keeps only the samples and the event counts",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal, after 2 s)")
     p.add_argument("--out", default="particles.nc", help="output NetCDF file (its directory is created if missing)")
     p.set_defaults(func=_cmd_particles)
 

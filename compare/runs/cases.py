@@ -41,7 +41,17 @@ from solvers.checks import check_integer, check_number, is_number
 from solvers.errors import CaseError, DensityError, suggest
 from solvers.initial import KINDS, Density, atomise, atomise_grid, density_from_spec
 
-__all__ = ["ATOMISATIONS", "CASES_DIR", "DEFAULT_N", "Case", "initial_particles", "initial_state", "list_cases", "load_case"]
+__all__ = [
+    "ATOMISATIONS",
+    "CASES_DIR",
+    "DEFAULT_N",
+    "Case",
+    "initial_particles",
+    "initial_state",
+    "list_cases",
+    "load_case",
+    "particle_counts",
+]
 
 CASES_DIR: Traversable = resources.files("compare") / "cases"
 """The shipped case files (package data of ``compare``)."""
@@ -224,7 +234,7 @@ def initial_particles(case: Case, N: int | None = None, placement: Placement | N
     return x0, y0
 
 
-def _counts(case: Case, N: int | None) -> tuple[int, int]:
+def particle_counts(case: Case, N: int | None = None) -> tuple[int, int]:
     """Particle (cell) counts of rho and eta; an override N replaces the case's N and scales N_eta with it."""
     N_eta = case.N if case.N_eta is None else case.N_eta
     if N is None:
@@ -255,7 +265,7 @@ def initial_state(
         n = case.particles["n"].copy() if "n" in case.particles else np.full(y0.size, 1.0 / y0.size)
         return x0, y0, m, n
     assert case.rho0 is not None and case.eta0 is not None
-    N_x, N_y = _counts(case, N)
+    N_x, N_y = particle_counts(case, N)
     try:
         if case.atomisation == "grid":
             if placement is not None:

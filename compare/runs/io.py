@@ -11,20 +11,34 @@ import os
 import platform
 import secrets
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+import h5netcdf
+import numpy as np
 import xarray as xr
 
 from solvers.errors import InputError
 
-__all__ = ["atomic_path", "package_version", "prepare_directory", "provenance_attrs", "read_dataset", "write_dataset", "write_text"]
+__all__ = [
+    "APPEND_CHUNK",
+    "atomic_path",
+    "package_version",
+    "prepare_directory",
+    "provenance_attrs",
+    "read_dataset",
+    "write_dataset",
+    "write_streamed",
+    "write_text",
+]
 
 _ENGINE = "h5netcdf"
 _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
+APPEND_CHUNK = 1 << 16
+"""Rows of one HDF5 chunk of a variable on an unlimited dimension (``write_streamed``)."""
 
 
 _PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
@@ -84,6 +98,48 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=_ENGINE, encoding=_encoding(ds))
     return Path(path)
+
+
+def write_streamed(
+    path: str | os.PathLike[str],
+    dim: str,
+    variables: Mapping[str, tuple[np.dtype, dict]],
+    produce: Callable[[Callable[[Sequence[np.ndarray]], None]], xr.Dataset],
+) -> xr.Dataset:
+    """Write a Dataset whose variables on ``dim`` are produced piece by piece, atomically.
+
+    ``dim`` is an unlimited NetCDF dimension holding ``variables`` (name -> (dtype, attributes), each a
+    column on ``dim``, zlib-compressed in chunks of ``APPEND_CHUNK`` rows). ``produce(append)`` does the
+    work, calling ``append(columns)`` with one array per variable (in the order of ``variables``, of one
+    length) whenever rows are ready, so they go to the file at once and need no memory afterwards; it
+    returns the rest of the Dataset (no variable on ``dim``), which is added to the same file. The
+    file reads back as one Dataset (``read_dataset``, ``xarray.open_dataset``); like ``write_dataset``
+    the path appears whole or not at all.
+
+    Returns:
+        The Dataset ``produce`` returned (without the streamed variables).
+    """
+    with atomic_path(path) as tmp:
+        with h5netcdf.File(tmp, "w") as file:
+            file.dimensions[dim] = None
+            columns = []
+            for name, (dtype, attrs) in variables.items():
+                var = file.create_variable(
+                    name, (dim,), dtype, chunks=(APPEND_CHUNK,), compression="gzip", compression_opts=4, shuffle=True
+                )
+                var.attrs.update(attrs)
+                columns.append(var)
+
+            def append(values: Sequence[np.ndarray]) -> None:
+                start = file.dimensions[dim].size
+                stop = start + len(values[0])
+                file.resize_dimension(dim, stop)
+                for var, column in zip(columns, values, strict=True):
+                    var[start:stop] = column
+
+            ds = produce(append)
+        ds.to_netcdf(tmp, mode="a", engine=_ENGINE, encoding=_encoding(ds))
+    return ds
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -21,23 +21,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
 
 from compare.runs.cases import Case, initial_state, load_case
-from compare.runs.io import provenance_attrs
+from compare.runs.io import prepare_directory, provenance_attrs, write_dataset, write_streamed
 from compare.runs.times import output_times
 from compare.text import plural
 from solvers.errors import CaseError
 from solvers.particles.continuous_time import ContinuousTimeObservables, ContinuousTimeReplay
 from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, equal_masses, simulate
+from solvers.particles.events import EventChunk, Progress
 
-__all__ = ["SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line"]
+__all__ = ["EVENT_VARIABLES", "SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line", "write_particle_run"]
 
 SOLVER_RANK = "solvers.particles.engine.simulate (exact event-driven, equal masses: rank engine)"
 SOLVER_GENERAL = "solvers.particles.engine.simulate (exact event-driven, general masses: block engine)"
@@ -54,31 +55,63 @@ def run_particles(
     run_to_final: bool = False,
     record_events: bool = True,
     continuous_time: Sequence[float] | None = None,
+    on_events: Callable[[EventChunk], None] | None = None,
+    progress: Progress | None = None,
 ) -> xr.Dataset:
     """Run the exact particle solver on a case (``Case``, name or TOML path) up to time ``T``
     (default: the case's) with N rho-particles (default: the case's; ``compare.runs.cases.initial_state``
     scales the eta count with it), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
-    described in the module docstring. ``run_to_final``: go on past T to the last event (its time is
-    ``t_last_event``); ``record_events=False``: no event log (the ``event`` dimension is empty).
-    ``placement`` (default ``right``) applies to atomised densities only (see ``initial_state``).
-    ``continuous_time``: the exponents m of the functionals ``||rho~||_m^m + ||eta~||_m^m`` to check
-    in continuous time on [0, T] (``solvers.particles.continuous_time``; equal masses 1/N only): adds
-    the variables of ``CONTINUOUS_TIME_VARS``. ``wall_time_s`` is the time of the whole call: initial
-    state, engine, energies, replay."""
+    described in the module docstring.
+
+    Args:
+        case: a ``Case``, a shipped case's name or the path of a TOML case file.
+        N, T, nt, placement: particles of rho, final time, output intervals, atomisation (``right``, the
+            paper's (65), by default; atomised densities only, see ``initial_state``).
+        run_to_final: go on past T to the last event (its time is ``t_last_event``).
+        record_events: keep the event log in the Dataset (else the ``event`` dimension is empty).
+        continuous_time: the exponents m of the functionals ``||rho~||_m^m + ||eta~||_m^m`` to check in
+            continuous time on [0, T] (``solvers.particles.continuous_time``; equal masses 1/N only):
+            adds the variables of ``CONTINUOUS_TIME_VARS``. The replay is fed chunk by chunk, so it
+            needs no event log in memory.
+        on_events: stream the event log to this callable instead (chunks of
+            ``solvers.particles.events``); the Dataset then has no event variables
+            (``EVENT_VARIABLES``: the caller writes them, ``compare.runs.io.write_streamed``).
+        progress: ``progress(events_done, t_now)``, called every few million events.
+
+    Returns:
+        The run's Dataset; ``wall_time_s`` is the time of the whole call: initial state, engine,
+        energies, replay.
+    """
     start = time.perf_counter()
     case = case if isinstance(case, Case) else load_case(case)
     T = case.T if T is None else T
     t_out = output_times(T, nt)
     x0, y0, m, n = initial_state(case, N, placement)
-    if continuous_time is not None and not equal_masses(m, n):
-        raise CaseError(f"case {case.name}: the continuous-time checks replay equal-mass runs only; drop them for these masses")
-    keep = record_events or continuous_time is not None
-    run = simulate(x0, y0, t_out, m=m, n=n, record_events=keep, run_to_final=run_to_final)
-    rank_engine = run.engine == "rank"
-    data_vars = _state_vars(run, rank_engine) | _event_vars(run, record_events)
+    sinks = [] if on_events is None else [on_events]
+    replay = None
     if continuous_time is not None:
-        replay = ContinuousTimeReplay(run.x[0], run.y[0], run.vx[0], run.vy[0], float(T), functionals=tuple(continuous_time))
-        replay.feed(run.event_t, run.event_kind, run.event_i, run.event_j)
+        if not equal_masses(m, n):
+            raise CaseError(f"case {case.name}: the continuous-time checks replay equal-mass runs only; drop them for these masses")
+        start_state = simulate(x0, y0, [0.0], m=m, n=n, record_events=False)
+        replay = ContinuousTimeReplay(
+            start_state.x[0], start_state.y[0], start_state.vx[0], start_state.vy[0], float(T), functionals=tuple(continuous_time)
+        )
+        sinks.append(lambda chunk: replay.feed(*chunk))
+    keep = record_events and on_events is None
+    kept: list[EventChunk] = []
+    if keep and sinks:  # the replay takes the stream, so the log is kept here
+        sinks.append(lambda chunk: kept.append(EventChunk(*(column.copy() for column in chunk))))
+    stream = None if not sinks else sinks[0] if len(sinks) == 1 else lambda chunk: [sink(chunk) for sink in sinks]
+    run = simulate(x0, y0, t_out, m=m, n=n, record_events=keep, on_events=stream, progress=progress, run_to_final=run_to_final)
+    rank_engine = run.engine == "rank"
+    data_vars = _state_vars(run, rank_engine)
+    if on_events is None:
+        if kept:
+            log = EventChunk(*(np.concatenate(parts) for parts in zip(*kept, strict=True)))
+        else:
+            log = EventChunk(run.event_t, run.event_kind, run.event_i, run.event_j) if keep else EventChunk.empty()
+        data_vars |= _event_vars(log)
+    if replay is not None:
         data_vars |= _continuous_time_vars(replay.result())
     placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement or "right"
     config = {"case": case.name, "N": run.N, "T": float(T), "nt": int(nt), "placement": placement_used}
@@ -122,24 +155,45 @@ def _state_vars(run: ParticleRun, rank_engine: bool) -> dict:
     }
 
 
-def _event_vars(run: ParticleRun, record_events: bool) -> dict:
-    """The event log on the dimension ``event`` (empty unless ``record_events``)."""
-    keep = slice(None) if record_events else slice(0)
+EVENT_VARIABLES: dict[str, tuple[np.dtype, dict]] = {
+    "event_t": (np.dtype(np.float64), {**UNIT, "long_name": "time of the event"}),
+    "event_kind": (
+        np.dtype(np.int8),
+        {**UNIT, "long_name": "kind of the event", "flag_values": np.array([0, 1, 2], dtype=np.int8), "flag_meanings": "cross stick merge"},
+    ),
+    "event_i": (np.dtype(np.int64), {**UNIT, "long_name": "index i of the x-particle of the event"}),
+    "event_j": (np.dtype(np.int64), {**UNIT, "long_name": "index j of the y-particle of the event"}),
+}
+"""The event log's variables on the dimension ``event``: dtype and CF attributes, in the column order
+of ``solvers.particles.events.EventChunk``."""
+
+
+def _event_vars(log: EventChunk) -> dict:
+    """The event log on the dimension ``event``."""
     return {
-        "event_t": (("event",), run.event_t[keep], {**UNIT, "long_name": "time of the event"}),
-        "event_kind": (
-            ("event",),
-            run.event_kind[keep].astype(np.int8),
-            {
-                **UNIT,
-                "long_name": "kind of the event",
-                "flag_values": np.array([0, 1, 2], dtype=np.int8),
-                "flag_meanings": "cross stick merge",
-            },
-        ),
-        "event_i": (("event",), run.event_i[keep], {**UNIT, "long_name": "index i of the x-particle of the event"}),
-        "event_j": (("event",), run.event_j[keep], {**UNIT, "long_name": "index j of the y-particle of the event"}),
+        name: (("event",), column.astype(dtype), attrs) for (name, (dtype, attrs)), column in zip(EVENT_VARIABLES.items(), log, strict=True)
     }
+
+
+def write_particle_run(out: str | Path, case: Case | str | Path, *, events: bool, **params: Any) -> xr.Dataset:
+    """Run ``run_particles(case, **params)`` and write its Dataset to ``out`` atomically.
+
+    With ``events`` the event log is streamed to the file in chunks while the engine runs (an unlimited
+    dimension ``event``, ``compare.runs.io.write_streamed``), so the run's memory stays O(N + chunk)
+    however many events there are; without, the file has an empty event log. A missing directory of
+    ``out`` is created after the run, or before it when the log is streamed.
+
+    Returns:
+        The Dataset written (without the event variables when they were streamed).
+    """
+    out = Path(out)
+    if not events:
+        ds = run_particles(case, record_events=False, **params)
+        prepare_directory(out.parent)
+        write_dataset(ds, out)
+        return ds
+    prepare_directory(out.parent)
+    return write_streamed(out, "event", EVENT_VARIABLES, lambda append: run_particles(case, on_events=append, **params))
 
 
 LEMMA51_FORMS = ("current_span", "joint_hull", "initial_span")
