@@ -269,3 +269,49 @@ def test_sigkill_at_any_moment_loses_no_completed_run(tmp_path: Path, baseline: 
     complete = [job.filename for job in jobs if is_complete(job, out / "runs")]
     assert len(complete) == len(list((out / "runs").glob("*.nc"))) < len(jobs)
     _resume_and_compare(out, spec, baseline, threads_client)
+
+
+def test_reference_limited_rows_are_flagged_as_validate_flags_its_metrics(baseline: Path) -> None:
+    """A continuum row is ``ref.-limited`` exactly when the reference's estimated W1 error exceeds
+    REFERENCE_LIMIT times the row's error at its finest resolution (recomputed here from the case's
+    study file): on ``overlap`` the lagrangian scheme, more accurate than its fv2 reference, is flagged;
+    against the exact reference of ``sep`` no row is."""
+    from compare.studies.assembly import REFERENCE_LIMIT
+
+    summary = (baseline / "summary.md").read_text()
+    flagged = {}
+    for case in ("overlap", "sep"):
+        study = read_dataset(baseline / case / "study.nc")
+        section = summary.split(f"## {case}")[1].split("## ")[0]
+        ref_error = float(study["reference_error"].sel(ref_metric="w1"))
+        for scheme in study["scheme"].values:
+            row = next(line for line in section.splitlines() if line.startswith(f"| {scheme} |"))
+            values = study["continuum_sup_err"].sel(scheme=scheme, ref_metric="w1").values
+            measured = values[values > 0]
+            expected = measured.size > 0 and ref_error > REFERENCE_LIMIT * measured[-1]
+            assert row.rstrip(" |").endswith("ref.-limited") == expected, (case, scheme, row)
+            flagged[case, str(scheme)] = expected
+    assert flagged["overlap", "lagrangian"] and not any(v for (case, _), v in flagged.items() if case == "sep")
+
+
+def test_a_concurrent_sweeps_temporaries_survive(tmp_path: Path) -> None:
+    """Temporaries of killed writers are removed only when no other sweep holds the runs directory:
+    while another sweep holds its shared lock, a ``.*.tmp`` (a file being written) stays."""
+    import fcntl
+
+    from compare.studies.sweep import _runs_directory_lock
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    tmp = runs / ".run.nc.123.abcd.tmp"
+    tmp.write_text("being written")
+    other = os.open(runs, os.O_RDONLY)
+    try:
+        fcntl.flock(other, fcntl.LOCK_SH)  # another sweep at work
+        with _runs_directory_lock(runs):
+            assert tmp.exists()
+        assert tmp.exists()
+    finally:
+        os.close(other)
+    with _runs_directory_lock(runs):  # alone: a leftover of a killed writer
+        assert not tmp.exists()

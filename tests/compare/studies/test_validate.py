@@ -38,6 +38,9 @@ def test_validate_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "Time sampling: leaving out every other one of the 5 output times" in summary
     assert "N * sup W1 = " in summary and "weak_residual: the weak form (16)" in summary
     assert np.all(np.diff(study["energy"].values, axis=1) <= 1e-15)  # E[Z] non-increasing for every N
+    # Corollary 4.1 (binary collisions only) and the energy identity, exact over every t in [0, T]
+    assert np.all(study["min_third_gap"].values > 0)
+    assert float(study["energy_identity_residual"].max()) <= 1e-14
 
 
 def test_table_rates_are_consecutive_orders() -> None:
