@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -181,26 +181,49 @@ def progress_line(args: argparse.Namespace, T: float) -> ProgressLine | None:
 
 def _cmd_particles(args: argparse.Namespace) -> int:
     from compare.runs.cases import load_case, particle_counts
-    from compare.runs.particle_run import summary_line, write_particle_run
     from compare.runs.resources import check_particle_run_fits
 
     out = out_file(args.out, (".nc",), "a particle run is written as NetCDF-4")
     case = load_case(args.case)
     N_x, N_y = particle_counts(case, args.N if case.particles is None else None)
+    if args.delta is None and args.tol is not None:
+        raise InputError("--tol sets the regularised integrator's tolerance, and the exact engine has none; drop --tol or add --delta")
+    if args.delta is not None and args.events == "all":
+        raise InputError("the regularised kernel (--delta) moves particles smoothly and has no events; drop --events all")
     events = args.events == "all"
     check_particle_run_fits(N_x, N_y, args.nt, events=events, equal_masses=case.unit_equal_masses, out=out)
-    progress = progress_line(args, case.T if args.T is None else args.T)
-    params = {"N": args.N, "T": args.T, "nt": args.nt, "placement": args.placement, "progress": progress}
     try:
         with compile_notice():
-            ds = write_particle_run(out, case, events=events, **params)
+            if args.delta is None:
+                ds, line = _exact_particles(args, case, out, events)
+            else:
+                ds, line = _regularised_particles(args, case, out)
     except MemoryError:
         raise InputError(f"out of memory in a run of {N_x} + {N_y} particles with {args.nt + 1} output times; lower --nt or --N") from None
+    print(line(ds, wall_time=ds.attrs["wall_time_s"], out=out))
+    return 0
+
+
+def _exact_particles(args: argparse.Namespace, case: Any, out: Path, events: bool) -> tuple[Any, Callable[..., str]]:
+    from compare.runs.particle_run import summary_line, write_particle_run
+
+    progress = progress_line(args, case.T if args.T is None else args.T)
+    try:
+        ds = write_particle_run(out, case, events=events, N=args.N, T=args.T, nt=args.nt, placement=args.placement, progress=progress)
     finally:
         if progress is not None:
             progress.close()
-    print(summary_line(ds, wall_time=ds.attrs["wall_time_s"], out=out))
-    return 0
+    return ds, summary_line
+
+
+def _regularised_particles(args: argparse.Namespace, case: Any, out: Path) -> tuple[Any, Callable[..., str]]:
+    from compare.runs.io import write_dataset
+    from compare.runs.regularised_run import run_regularised, summary_line
+
+    tol = 1e-7 if args.tol is None else args.tol
+    ds = run_regularised(case, delta=args.delta, N=args.N, T=args.T, nt=args.nt, placement=args.placement, tol=tol)
+    write_dataset(ds, make_parent(out))
+    return ds, summary_line
 
 
 def _add_particles(sub: argparse._SubParsersAction) -> None:
@@ -224,6 +247,15 @@ def _add_particles(sub: argparse._SubParsersAction) -> None:
         "'none' keeps only the samples and the event counts",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line on stderr (shown only on a terminal, after 2 s)")
+    p.add_argument(
+        "--delta",
+        type=_positive_float,
+        default=None,
+        help="run the regularised kernel of Remark 5.1 instead, |x| smoothed on [-delta, delta] (default: the exact kernel)",
+    )
+    p.add_argument(
+        "--tol", type=_positive_float, default=None, help="with --delta: the integrator's target for the position error (default: 1e-7)"
+    )
     p.add_argument("--out", default="particles.nc", help="output NetCDF file (its directory is created if missing)")
     p.set_defaults(func=_cmd_particles)
 
@@ -307,6 +339,79 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     )
     v.add_argument("--out", default="results", help="output directory (created if missing)")
     v.set_defaults(func=_cmd_validate)
+
+
+# ---------------------------------------------------------------------------------------- regularised
+
+
+def _cmd_regularised(args: argparse.Namespace) -> int:
+    from compare.studies.regularised_report import remark51
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    out_directory(args.out)
+    with compile_notice():
+        _, text = remark51(
+            args.case,
+            out=args.out,
+            Ns=args.N,
+            cells=args.cells,
+            T=args.T,
+            nt=args.nt,
+            placement=args.placement,
+            reference=args.reference,
+            schedules=args.schedules,
+            c=args.c,
+            fixed=args.fixed_delta,
+            tol=args.tol,
+            command=_command(args),
+            progress=progress,
+        )
+    print(text)
+    print(f"results in {args.out}/ (study.nc, summary.md, regularised.png)")
+    return 0
+
+
+def _schedules(text: str) -> list[str]:
+    from compare.studies.regularised import SCHEDULES
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in SCHEDULES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"expected comma-separated schedules from {', '.join(SCHEDULES)}, got {text!r}")
+    return names
+
+
+def _add_regularised(sub: argparse._SubParsersAction) -> None:
+    r = sub.add_parser(
+        "regularised", help="Remark 5.1: the regularised-kernel particles for several delta schedules against the exact engine"
+    )
+    r.add_argument("case", nargs="?", default=DEFAULT_CASE, help="case name or TOML path")
+    r.add_argument("--N", type=_positive_ints, default=[100, 200, 400, 800], help="particle numbers, comma-separated")
+    r.add_argument("--cells", type=_positive_int, default=4000, help="cells of the fv2 reference (s-intervals of a lagrangian one)")
+    r.add_argument("--T", type=_positive_float, default=None, help="final time (default: the case's T)")
+    r.add_argument("--nt", type=_positive_int, default=40, help="number of equal output intervals on [0, T]")
+    r.add_argument(
+        "--placement",
+        choices=("right", "mid"),
+        default="mid",
+        help="atomisation of the initial data (midpoints: half the atomisation error)",
+    )
+    r.add_argument(
+        "--reference", choices=("auto", "exact", "fv2", "lagrangian"), default="auto", help="the continuum reference (as for validate)"
+    )
+    r.add_argument(
+        "--schedules",
+        type=_schedules,
+        default=["log", "sqrt", "c/N", "fixed"],
+        help="delta schedules: log (3T/log N, Remark 5.1's borderline), sqrt (N^-1/2), c/N, fixed",
+    )
+    r.add_argument("--c", type=_positive_float, default=1.0, help="the constant of the c/N schedule")
+    r.add_argument("--fixed-delta", type=_positive_float, default=0.05, help="the width of the fixed schedule")
+    r.add_argument("--tol", type=_positive_float, default=1e-7, help="the integrator's target for the position error")
+    r.add_argument("--out", default="regularised", help="output directory (created if missing)")
+    r.set_defaults(func=_cmd_regularised)
 
 
 # ---------------------------------------------------------------------------------------- sweep
@@ -504,6 +609,7 @@ def build_parser(prog: str = "python -m compare") -> argparse.ArgumentParser:
     _add_particles(sub)
     _add_continuum(sub)
     _add_validate(sub)
+    _add_regularised(sub)
     _add_sweep(sub)
     _add_plot(sub)
     _add_animate(sub)

@@ -45,6 +45,8 @@ __all__ = [
     "mixing_figure",
     "profile_times",
     "profiles_figure",
+    "reconstruction_figure",
+    "regularised_figure",
     "save_png",
     "sweep_figure",
     "trajectories_figure",
@@ -58,6 +60,7 @@ METRIC_LABELS = {
     "winf_emp": r"$W_\infty$ empirical",
     "w1_rec": r"$W_1$ reconstruction",
     "w2_rec": r"$W_2$ reconstruction",
+    "winf_rec": r"$W_\infty$ reconstruction",
     "l1_rec": r"$L^1$ reconstruction",
     "energy_gap": "energy gap",
     "weak_residual": "weak-form consistency residual",
@@ -395,9 +398,54 @@ def sweep_figure(summary: xr.Dataset) -> Figure:
     return fig
 
 
+def regularised_figure(study: xr.Dataset) -> Figure:
+    """The Remark 5.1 study (``compare.studies.regularised``): sup W1 against N for the exact engine
+    and each delta schedule with its fitted law and order (left; the exact engine's fitted error at
+    ``target_N`` dotted), and the widths delta_N (right)."""
+    fig = Figure(figsize=(10.0, 4.8), layout="constrained")
+    ax_e, ax_d = fig.subplots(1, 2)
+    N = study["N"].values.astype(float)
+    level = round_off_level(study)
+    for index, method in enumerate(study["variant"].values):
+        err = study["sup_err"].sel(variant=method, metric="w1").values
+        colour = "black" if method == "exact" else f"C{index}"
+        label = str(method)
+        if order_note(err, level) is None:
+            order = float(study["order"].sel(variant=method, metric="w1"))
+            constant = float(study["order_constant"].sel(variant=method, metric="w1"))
+            ax_e.loglog(N, constant * N ** (-order), "-", color=colour, lw=0.9)
+            label += f": order {order:.3f}"
+        ax_e.loglog(N, err, "o", color=colour, clip_on=False, label=label)
+        if method != "exact":
+            ax_d.loglog(N, study["delta"].sel(variant=method).values, "o-", color=colour, lw=0.9, clip_on=False, label=str(method))
+    target_N = int(study.attrs["target_N"])
+    exact = study["order_constant"].sel(variant="exact", metric="w1") * target_N ** -study["order"].sel(variant="exact", metric="w1")
+    ax_e.axhline(float(exact), color="grey", ls=":", lw=1, label=f"exact engine's fitted $W_1$ at N = {target_N}")
+    for ax in (ax_e, ax_d):
+        ax.margins(0.08)
+        ax.set_xlabel("N (particles per species)")
+    ax_e.set_ylabel(r"sup over time of $W_1$ to the reference")
+    ax_d.set_ylabel(r"smoothing width $\delta_N$")
+    legend_below(fig, [ax_e, ax_d], ncols=4)
+    fig.suptitle(
+        f"{study.attrs['case']}: regularised kernel (Remark 5.1) against the exact particles, on [0, {study.attrs['T']:g}] "
+        f"against {study.attrs['reference']}",
+        fontsize=9,
+    )
+    return fig
+
+
+def reconstruction_figure(study: xr.Dataset) -> Figure:
+    """The errors of the empirical measures and of the proof's reconstruction (66)-(67) side by side,
+    in W1, W2 and W_inf: where the data leave the theorem (a point mass beside a density) the
+    reconstruction's W2 and W_inf lose the order that the empirical measures keep."""
+    return convergence_figure(study, ("w1_emp", "w2_emp", "winf_emp", "w1_rec", "w2_rec", "winf_rec"))
+
+
 STUDY_FIGURES = {
     "profiles": profiles_figure,
     "convergence": convergence_figure,
+    "reconstruction": reconstruction_figure,
     "energy": energy_figure,
     "lm_norms": lm_norms_figure,
     "mixing": mixing_figure,

@@ -11,7 +11,8 @@ Schema (all quantities are non-dimensional, CF ``units = "1"``):
   1 = stick, 2 = merge: any other rearrangement of a cluster, general engine only), ``event_i``,
   ``event_j`` (1-based smallest indices of the x- and y-particles of the event);
 - flat attributes: case, description, N (= N_x), N_x, N_y, T, nt, placement (``explicit`` for given
-  particles, ``grid`` for grid atomisation), solver (the engine that ran, as ``ParticleRun.engine`` reports it:
+  particles, ``grid`` for grid atomisation), kernel (``exact``; ``regularised`` for the runs of
+  ``compare.runs.regularised_run``), solver (the engine that ran, as ``ParticleRun.engine`` reports it:
   ``SOLVER_RANK`` or ``SOLVER_GENERAL``), n_events, n_cross, n_stick, n_merge,
   t_last_event, wall_time_s, case_source (the TOML text), config (JSON of the run parameters) and
   ``compare.runs.io.provenance_attrs()``.
@@ -38,7 +39,7 @@ from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, equal_masses, simulate
 from solvers.particles.events import EventChunk, Progress
 
-__all__ = ["EVENT_VARIABLES", "SOLVER_GENERAL", "SOLVER_RANK", "run_particles", "summary_line", "write_particle_run"]
+__all__ = ["EVENT_VARIABLES", "SOLVER_GENERAL", "SOLVER_RANK", "particle_coords", "run_particles", "summary_line", "write_particle_run"]
 
 SOLVER_RANK = "solvers.particles.engine.simulate (exact event-driven, equal masses: rank engine)"
 SOLVER_GENERAL = "solvers.particles.engine.simulate (exact event-driven, general masses: block engine)"
@@ -120,16 +121,21 @@ def run_particles(
     config |= {} if continuous_time is None else {"continuous_time": list(continuous_time)}
     if run.N_y != run.N_x:
         config["N_y"] = run.N_y
-    coords = {
-        "t": ("t", run.t, {**UNIT, "long_name": "time"}),
-        "i": ("i", np.arange(1, run.N + 1), {**UNIT, "long_name": "index of the rho-particle (left to right)"}),
-        "j": ("j", np.arange(1, run.N_y + 1), {**UNIT, "long_name": "index of the eta-particle (left to right)"}),
-    }
+    coords = particle_coords(run.t, run.N_x, run.N_y)
     if continuous_time is not None:
         coords |= _continuous_time_coords(tuple(continuous_time))
     attrs = _attrs(case, run, T, nt, placement_used, rank_engine, config)
     attrs["wall_time_s"] = time.perf_counter() - start
     return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+
+
+def particle_coords(t: np.ndarray, N_x: int, N_y: int) -> dict:
+    """The coordinates ``t``, ``i`` = 1..N_x, ``j`` = 1..N_y of a particle run."""
+    return {
+        "t": ("t", t, {**UNIT, "long_name": "time"}),
+        "i": ("i", np.arange(1, N_x + 1), {**UNIT, "long_name": "index of the rho-particle (left to right)"}),
+        "j": ("j", np.arange(1, N_y + 1), {**UNIT, "long_name": "index of the eta-particle (left to right)"}),
+    }
 
 
 def _state_vars(run: ParticleRun, rank_engine: bool) -> dict:
@@ -272,6 +278,7 @@ def _attrs(case: Case, run: ParticleRun, T: float, nt: int, placement: str, rank
         "nt": int(nt),
         "placement": placement,
         "solver": SOLVER_RANK if rank_engine else SOLVER_GENERAL,
+        "kernel": "exact",
         "n_events": run.n_events,
         "n_cross": run.n_cross,
         "n_stick": run.n_stick,

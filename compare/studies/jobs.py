@@ -31,6 +31,7 @@ from compare.defaults import TRAJECTORY_N
 from compare.runs.cases import Case, parse_case
 from compare.runs.continuum_run import run_continuum
 from compare.runs.particle_run import run_particles
+from compare.runs.regularised_run import run_regularised
 from solvers.checks import check_integer, check_number
 from solvers.errors import CaseError, InputError, suggest
 
@@ -39,9 +40,11 @@ __all__ = [
     "TRAJECTORY_N",
     "TRAJECTORY_NT",
     "Job",
+    "JobKind",
     "StudyJobs",
     "StudySpec",
     "check_Ns",
+    "make_job",
     "reference_runs",
     "study_jobs",
     "study_spec",
@@ -52,6 +55,7 @@ M_NORMS = (2.0, 4.0, 8.0)
 TRAJECTORY_NT = 400
 """Output intervals of the trajectory figure's run."""
 PLACEMENTS = ("right", "mid")
+RUNNERS = {"particles": run_particles, "continuum": run_continuum, "regularised": run_regularised}
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,12 +101,16 @@ class StudySpec:
         }
 
 
+JobKind = Literal["particles", "continuum", "regularised"]
+"""An exact particle run, a continuum run, or a particle run with the regularised kernel of Remark 5.1."""
+
+
 @dataclass(frozen=True)
 class Job:
-    """One run of a study: ``kind`` (``particles`` or ``continuum``), the case (name and TOML text)
+    """One run of a study: ``kind`` (``JobKind``), the case (name and TOML text)
     and the run's keyword parameters (JSON-serialisable, sorted by name)."""
 
-    kind: Literal["particles", "continuum"]
+    kind: JobKind
     case_name: str
     case_source: str = field(repr=False)
     params: tuple[tuple[str, Any], ...]
@@ -121,8 +129,7 @@ class Job:
     def run(self) -> xr.Dataset:
         """Run the job (parsing the case from the job's own TOML text) and return its Dataset."""
         case = parse_case(tomllib.loads(self.case_source), self.case_name, self.case_source, f"case {self.case_name}")
-        runner = run_particles if self.kind == "particles" else run_continuum
-        ds = runner(case, **dict(self.params))
+        ds = RUNNERS[self.kind](case, **dict(self.params))
         ds.attrs["job"] = self.key
         return ds
 
@@ -186,7 +193,8 @@ def study_spec(
     )
 
 
-def _job(kind: Literal["particles", "continuum"], case: Case, **params: Any) -> Job:
+def make_job(kind: JobKind, case: Case, **params: Any) -> Job:
+    """The job of a run of ``kind`` of ``case`` with the keyword parameters ``params``."""
     return Job(kind, case.name, case.source, tuple(sorted(params.items())))
 
 
@@ -224,10 +232,12 @@ def study_jobs(spec: StudySpec, reference: str) -> StudyJobs:
     case, common = spec.case, {"T": spec.T, "nt": spec.nt}
     continuum = {"cfl": spec.cfl, **common}
     particles = {"placement": spec.placement, "run_to_final": True, "record_events": False, "continuous_time": M_NORMS, **common}
-    reference = {label: _job("continuum", case, scheme=s, cells=n, **continuum) for label, s, n in reference_runs(reference, spec.cells)}
+    reference = {
+        label: make_job("continuum", case, scheme=s, cells=n, **continuum) for label, s, n in reference_runs(reference, spec.cells)
+    }
     return StudyJobs(
-        particles={N: _job("particles", case, N=N, **particles) for N in spec.Ns},
+        particles={N: make_job("particles", case, N=N, **particles) for N in spec.Ns},
         reference=reference,
-        continuum={(s, n): _job("continuum", case, scheme=s, cells=n, **continuum) for s in spec.schemes for n in spec.scheme_cells},
-        trajectory=_job("particles", case, N=spec.trajectory_N, T=spec.T, nt=TRAJECTORY_NT, placement=spec.placement),
+        continuum={(s, n): make_job("continuum", case, scheme=s, cells=n, **continuum) for s in spec.schemes for n in spec.scheme_cells},
+        trajectory=make_job("particles", case, N=spec.trajectory_N, T=spec.T, nt=TRAJECTORY_NT, placement=spec.placement),
     )

@@ -21,7 +21,7 @@ from compare.studies.jobs import TRAJECTORY_N, Job, StudySpec, study_spec
 from compare.studies.report import table, write_results
 from compare.text import plural
 
-__all__ = ["DEFAULT_CASE", "DEFAULT_CELLS", "DEFAULT_NS", "run_in_process", "run_jobs", "run_study", "validate"]
+__all__ = ["DEFAULT_CASE", "DEFAULT_CELLS", "DEFAULT_NS", "describe_run", "run_in_process", "run_jobs", "run_study", "validate"]
 
 Progress = Callable[[str], None]
 
@@ -31,17 +31,19 @@ def run_jobs(spec: StudySpec, progress: Progress = lambda line: None) -> dict[st
     runs: dict[str, xr.Dataset] = {}
     for job in plan(spec).all():
         runs[job.key] = ds = job.run()
-        progress(_describe(job, ds))
+        progress(describe_run(job, ds))
     return runs
 
 
-def _describe(job: Job, ds: xr.Dataset) -> str:
+def describe_run(job: Job, ds: xr.Dataset) -> str:
     """One progress line; its time is the run's ``wall_time_s``: the whole run, from its case to its
     Dataset (the number ``summary.md`` adds up)."""
     a = ds.attrs
     run = f"run {a['wall_time_s']:.1f} s"
     if job.kind == "continuum":
         return f"{a['scheme']} cells={a['cells']}: {plural(a['steps'], 'step')} ({run})"
+    if job.kind == "regularised":
+        return f"regularised N={a['N']} delta={a['delta']:.3g}: {plural(a['steps'], 'step')}, {a['rejected_steps']} rejected ({run})"
     return f"particles N={a['N']}: {plural(a['n_events'], 'event')}, last at t={a['t_last_event']:.4g} ({run})"
 
 
