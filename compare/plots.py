@@ -415,7 +415,8 @@ def regularised_figure(study: xr.Dataset) -> Figure:
             constant = float(study["order_constant"].sel(variant=method, metric="w1"))
             ax_e.loglog(N, constant * N ** (-order), "-", color=colour, lw=0.9)
             label += f": order {order:.3f}"
-        ax_e.loglog(N, err, "o", color=colour, clip_on=False, label=label)
+        marker = {"marker": "s", "mfc": "none", "ms": 9, "zorder": 3} if method == "exact" else {"marker": "o"}
+        ax_e.loglog(N, err, ls="none", color=colour, clip_on=False, label=label, **marker)
         if method != "exact":
             ax_d.loglog(N, study["delta"].sel(variant=method).values, "o-", color=colour, lw=0.9, clip_on=False, label=str(method))
     target_N = int(study.attrs["target_N"])
@@ -424,6 +425,8 @@ def regularised_figure(study: xr.Dataset) -> Figure:
     for ax in (ax_e, ax_d):
         ax.margins(0.08)
         ax.set_xlabel("N (particles per species)")
+        ax.set_xticks(N, [f"{n:g}" for n in N], minor=False)
+        ax.set_xticks([], minor=True)
     ax_e.set_ylabel(r"sup over time of $W_1$ to the reference")
     ax_d.set_ylabel(r"smoothing width $\delta_N$")
     legend_below(fig, [ax_e, ax_d], ncols=4)

@@ -19,7 +19,7 @@ Dataset from their Datasets however they were run:
 - ``N_needed(variant)``, ``N_needed_low``, ``N_needed_high``: the N at which the method's fitted W1
   law reaches the exact engine's W1 error at ``TARGET_N`` (itself from the exact engine's fitted
   law), with the one-standard-error range of the inverse prediction of both fits; ``inf`` where the
-  fitted order is at most ``FLOOR_ORDER`` (an error floor: the method does not converge);
+  fitted order is at most ``FLOOR_ORDER`` (no decrease over the study's N: nothing to extrapolate);
 - ``integrator_error(variant, N)``: the regularised integrator's estimated position error, and
   ``integrator_share``: its ratio to the measured W1 error. A position error e moves W1 by at most e,
   so a share below ``INTEGRATOR_SHARE`` (1 %) means the integrator does not show in the errors.
@@ -68,7 +68,7 @@ SCHEDULES = {
 TARGET_N = 1000
 """The exact engine's error at this N is the target each schedule is asked to reach."""
 FLOOR_ORDER = 0.05
-"""A fitted order at most this is an error floor: the target is never reached."""
+"""A fitted order at most this is no decrease over the study's N: no N is extrapolated."""
 INTEGRATOR_SHARE = 0.01
 """The integrator's estimated position error must stay below this fraction of the W1 error it measures."""
 METRICS = ("w1", "w2")
@@ -182,8 +182,8 @@ def needed_N(N: Sequence[float], exact: Sequence[float], method: Sequence[float]
     ``log e* = a_exact + q_exact log target_N``; ``log N* = (log e* - a) / q``. Its standard error
     is that of the inverse prediction: the two fits' standard errors of the fitted ``log e`` (at
     ``target_N`` for the exact fit, at ``N*`` for the method's) added in quadrature, divided by
-    ``|q|``. A method whose fitted order ``-q`` is at most ``FLOOR_ORDER`` never reaches it:
-    ``(inf, inf, inf)``; with fewer than three N the range is NaN.
+    ``|q|``. A method whose fitted order ``-q`` is at most ``FLOOR_ORDER`` does not decrease over the
+    data, and no N is extrapolated: ``(inf, inf, inf)``; with fewer than three N the range is NaN.
     """
     N = np.asarray(N, dtype=float)
     fit_exact, fit = _line(N, np.asarray(exact, dtype=float)), _line(N, np.asarray(method, dtype=float))

@@ -51,12 +51,12 @@ def _order_text(study: xr.Dataset, method: str, metric: str) -> str:
 
 
 def needed_text(study: xr.Dataset, method: str) -> str:
-    """``"2.1e+04 (1.5e+04 to 3.0e+04)"``, ``"never (order 0.01: an error floor)"`` or ``"n/a"``."""
+    """``"21,000 (15,000 to 30,000)"``, ``"not reached (W1 order 0.010 <= 0.05: ...)"`` or ``"n/a"``."""
     value = float(study["N_needed"].sel(variant=method))
     low, high = float(study["N_needed_low"].sel(variant=method)), float(study["N_needed_high"].sel(variant=method))
     if math.isinf(value):
         order = float(study["order"].sel(variant=method, metric="w1"))
-        return f"never (W1 order {order:.3f} <= {FLOOR_ORDER}: an error floor)"
+        return f"not reached (W1 order {order:.3f} <= {FLOOR_ORDER}: no decrease over these N)"
     if not math.isfinite(value):
         return "n/a"
     if method == "exact":
@@ -111,7 +111,8 @@ def summary_markdown(study: xr.Dataset, figure: Path, command: str) -> str:
         "",
         f"The last column is the N at which each method's fitted W1 law `C N^-p` reaches the exact engine's fitted W1 error at "
         f"N = {TARGET_N} ({exact_target:.3e}), with the one-standard-error range of the inverse prediction of both fits; "
-        f"an order at most {FLOOR_ORDER} is an error floor (the bias of a width that does not shrink).",
+        f"an order at most {FLOOR_ORDER} means no decrease over these N (the bias of a width that does not shrink fast enough), "
+        "so no N is extrapolated.",
         "",
         f"Integrator: tolerance {a['tol']:.0e} on the positions; its largest estimated position error is "
         f"{float(np.max(study['integrator_error'].values)):.1e}, at most {worst:.1e} of the W1 error it measures "

@@ -52,7 +52,7 @@ def test_needed_N_range_is_the_inverse_prediction_of_both_fits() -> None:
     assert low == pytest.approx(math.exp(u_star - se), rel=1e-10) and high == pytest.approx(math.exp(u_star + se), rel=1e-10)
 
 
-def test_an_error_floor_is_never_reached() -> None:
+def test_no_decrease_extrapolates_no_N() -> None:
     N = np.array([100.0, 200.0, 400.0])
     assert needed_N(N, 1.0 / N, np.array([0.02, 0.0199, 0.0199])) == (math.inf, math.inf, math.inf)
     assert FLOOR_ORDER < 0.1

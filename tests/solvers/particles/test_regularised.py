@@ -311,3 +311,34 @@ def test_bad_input(kwargs: dict, fragment: str) -> None:
     with pytest.raises(ParticleInputError) as info:
         simulate_regularised(args.pop("x0"), args.pop("y0"), args.pop("t_out"), args.pop("delta"), **args)
     assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("delta", [1.3, 0.05])
+def test_integration_agrees_with_an_independent_integrator(delta: float) -> None:
+    """Against scipy's DOP853 on the plainly written O(N^2) right-hand side (rtol 1e-11): the positions
+    differ by less than the reported error estimate (plus the reference's own ~1e-10), which is below
+    the default tolerance 1e-7. Measured at N = 60: 2.6e-9 and 8.2e-9 against estimates 8.7e-9 and 5.2e-8."""
+    from scipy.integrate import solve_ivp
+
+    N = 60
+    x0 = np.linspace(-1.0, 0.5, N)
+    y0 = np.linspace(-0.5, 1.0, N)
+    w = np.full(N, 1.0 / N)
+
+    def rhs(t: float, z: np.ndarray) -> np.ndarray:
+        x, y = z[:N], z[N:]
+
+        def s(d: np.ndarray) -> np.ndarray:
+            return np.clip(d / delta, -1.0, 1.0)
+
+        vx = s(x[:, None] - x[None, :]) @ w - s(x[:, None] - y[None, :]) @ w
+        vy = s(y[:, None] - y[None, :]) @ w - s(y[:, None] - x[None, :]) @ w
+        return np.concatenate([vx, vy])
+
+    t = np.linspace(0.0, 2.0, 5)
+    ref = solve_ivp(rhs, (0.0, 2.0), np.concatenate([x0, y0]), t_eval=t, method="DOP853", rtol=1e-11, atol=1e-13)
+    run = simulate_regularised(x0, y0, t, delta)
+    diff = max(np.abs(ref.y[:N].T - run.x).max(), np.abs(ref.y[N:].T - run.y).max())
+    print(f"delta = {delta}: |regularised - DOP853| = {diff:.2e}, estimate {run.error_estimate:.2e}")
+    assert diff <= run.error_estimate + 1e-9
+    assert run.error_estimate <= 1e-7
