@@ -74,21 +74,7 @@ def main() -> None:
         cwd = Path(tmp)
         for events_option in ("none", "all"):
             out = cwd / f"run-{events_option}.nc"
-            args = [
-                "particles",
-                "overlap",
-                "--N",
-                str(N),
-                "--T",
-                f"{T:g}",
-                "--nt",
-                "1",
-                "--events",
-                events_option,
-                "--quiet",
-                "--out",
-                str(out),
-            ]
+            args = f"particles overlap --N {N} --T {T:g} --nt 1 --events {events_option} --quiet --out {out}".split()
             wall, rss = whole_process(args, cwd)
             size = out.stat().st_size / 1e6
             target = "  (target <= 1.5)" if events_option == "none" else ""
