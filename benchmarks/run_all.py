@@ -10,6 +10,10 @@ targets of ``bench_continuum.TARGETS``; none is set for the engine).
    fv2 against fv1 (``bench_continuum``), case overlap.
 3. A sweep (``compare.studies.sweep``) on a local cluster of 2 worker processes against 1 (wall time of the
    runs, cluster start-up included, combination excluded).
+4. The command line: ``particles overlap --N 12000 --T 100 --nt 1`` (the final state) as a whole process
+   against the engine alone (``bench_cli``; N = 4000 with --quick).
+5. The general-mass engine with random masses to T = 2 at N = 2000, events/s against the rank engine's
+   with equal masses on the same positions (``bench_general``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from scipy.integrate import solve_ivp
 ROOT = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT.parent), str(ROOT)]  # run from a checkout without installing
 
+import bench_cli  # noqa: E402
 import bench_continuum  # noqa: E402
+import bench_general  # noqa: E402
 import bench_particles  # noqa: E402
 
 from compare.studies.sweep import execute, expand_jobs, load_spec  # noqa: E402
@@ -109,6 +115,27 @@ def sweep_workers(quick: bool) -> Row:
     return ("sweep: s on 2 workers (baseline 1 worker)", two, one, one / two, "ratio -> 2 (ideal, 2 idle cores)")
 
 
+def command_line(quick: bool) -> Row:
+    N = 4000 if quick else 12000
+    engine, _ = bench_cli.engine_alone(N, 100.0)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = f"particles overlap --N {N} --T 100 --nt 1 --quiet --out {Path(tmp) / 'run.nc'}".split()
+        wall, _ = bench_cli.whole_process(args, Path(tmp))
+    return (f"particles N={N} to the final state: s, whole process (baseline engine alone)", wall, engine, engine / wall, "ratio >= 1/1.5")
+
+
+def general_engine() -> Row:
+    rank, random = bench_general.measure(2000, False, 3)[:2]
+    rate, rank_rate = random["events"] / random["cpu"], rank["events"] / rank["cpu"]
+    return (
+        "general engine N=2000 T=2, random masses: M events/s (baseline rank engine)",
+        rate / 1e6,
+        rank_rate / 1e6,
+        rate / rank_rate,
+        "value >= 2, ratio >= 0.2",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
@@ -120,6 +147,8 @@ def main() -> None:
     for cells in [2000] if args.quick else [2000, 32000]:
         rows += fv_throughput(cells, 0.05 if args.quick else 0.5)
     rows.append(sweep_workers(args.quick))
+    rows.append(command_line(args.quick))
+    rows.append(general_engine())
     width = max(len(row[0]) for row in rows)
     print(f"{'figure':<{width}} {'value':>10} {'baseline':>10} {'ratio':>8}  target")
     for figure, value, baseline, ratio, target in rows:

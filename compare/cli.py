@@ -3,7 +3,7 @@ same command); without arguments, the validation study of the default case
 (``python -m compare validate overlap --out results``).
 
 Subcommands: ``particles``, ``continuum`` (one run, written to NetCDF), ``validate`` (a convergence
-study), ``sweep`` (studies on dask), ``plot`` and ``animate`` (look at any file written by them),
+study), ``regularised`` (the Remark 5.1 study), ``sweep`` (studies on dask), ``plot`` and ``animate`` (look at any file written by them),
 ``cases`` (the shipped cases). Every option's default is shown in ``--help``; options are never
 abbreviated (``--n`` is not ``--nt``).
 
@@ -290,31 +290,26 @@ def _add_continuum(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------------------------------- validate
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from compare.studies.validate import validate
+def _study_command(args: argparse.Namespace, study: Callable[..., tuple[Any, str]], files: str, **params: Any) -> int:
+    """Run a study function (``validate``, ``remark51``) with the options every study command has,
+    its progress lines on stderr, and print its table and where its ``files`` are."""
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     out_directory(args.out)
+    common = {"Ns": args.N, "cells": args.cells, "T": args.T, "nt": args.nt, "placement": args.placement, "reference": args.reference}
     with compile_notice():
-        _, text = validate(
-            args.case,
-            out=args.out,
-            Ns=args.N,
-            cells=args.cells,
-            T=args.T,
-            nt=args.nt,
-            placement=args.placement,
-            reference=args.reference,
-            N_show=args.N_show,
-            trajectory_N=args.trajectory_N,
-            command=_command(args),
-            progress=progress,
-        )
+        _, text = study(args.case, out=args.out, command=_command(args), progress=progress, **common, **params)
     print(text)
-    print(f"results in {args.out}/ (study.nc, summary.md, figures)")
+    print(f"results in {args.out}/ ({files})")
     return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from compare.studies.validate import validate
+
+    return _study_command(args, validate, "study.nc, summary.md, figures", N_show=args.N_show, trajectory_N=args.trajectory_N)
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
@@ -347,30 +342,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 def _cmd_regularised(args: argparse.Namespace) -> int:
     from compare.studies.regularised_report import remark51
 
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    out_directory(args.out)
-    with compile_notice():
-        _, text = remark51(
-            args.case,
-            out=args.out,
-            Ns=args.N,
-            cells=args.cells,
-            T=args.T,
-            nt=args.nt,
-            placement=args.placement,
-            reference=args.reference,
-            schedules=args.schedules,
-            c=args.c,
-            fixed=args.fixed_delta,
-            tol=args.tol,
-            command=_command(args),
-            progress=progress,
-        )
-    print(text)
-    print(f"results in {args.out}/ (study.nc, summary.md, regularised.png)")
-    return 0
+    params = {"schedules": args.schedules, "c": args.c, "fixed": args.fixed_delta, "tol": args.tol}
+    return _study_command(args, remark51, "study.nc, summary.md, regularised.png", **params)
 
 
 def _schedules(text: str) -> list[str]:

@@ -56,6 +56,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from solvers import _double_double
 from solvers._jit import jit
 from solvers.particles import _block_queue, _kernels, cluster
 from solvers.particles._block_queue import block_queue_pop_root, block_queue_remove, block_queue_replace_root, block_queue_set
@@ -64,7 +65,7 @@ from solvers.particles.cluster import solve_cluster
 from solvers.particles.events import EventChunk
 
 KIND_MERGE = 2
-DEPENDS_ON = (_block_queue, _kernels, cluster)
+DEPENDS_ON = (_block_queue, _kernels, cluster, _double_double)
 """Modules whose jitted functions or constants these kernels use (``solvers._jit.jit``)."""
 
 SIZE, NEXT_OUTPUT, N_CROSS, N_STICK, N_MERGE = range(5)

@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from solvers import _double_double
+from solvers._double_double import dd_add, dd_mul, two_prod
 from solvers._jit import jit
-
-SPLITTER = 134217729.0  # 2^27 + 1
-"""Veltkamp's splitting constant for Dekker's exact product of two doubles."""
 
 OK, STEP_UNDERFLOW, TOO_MANY_STEPS = 0, 1, 2
 """Status codes of ``integrate``."""
@@ -54,60 +53,10 @@ SAFETY, FAC_MIN, FAC_MAX, BETA = 0.9, 0.2, 10.0, 0.04
 """Step-size controller (Hairer's DOPRI5): safety factor, bounds of the step ratio, PI gain."""
 
 
-# ---------------------------------------------------------------- double-double arithmetic
-
-
-@jit
-def two_sum(a: float, b: float) -> tuple[float, float]:
-    """s + e = a + b exactly, s = fl(a + b) (Knuth)."""
-    s = a + b
-    bb = s - a
-    e = (a - (s - bb)) + (b - bb)
-    return s, e
-
-
-@jit
-def fast_two_sum(a: float, b: float) -> tuple[float, float]:
-    """s + e = a + b exactly for |a| >= |b| (Dekker)."""
-    s = a + b
-    e = b - (s - a)
-    return s, e
-
-
-@jit
-def two_prod(a: float, b: float) -> tuple[float, float]:
-    """p + e = a b exactly, p = fl(a b) (Dekker's product with Veltkamp's splitting)."""
-    p = a * b
-    c = SPLITTER * a
-    ah = c - (c - a)
-    al = a - ah
-    c = SPLITTER * b
-    bh = c - (c - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, e
-
-
-@jit
-def dd_add(ah: float, al: float, bh: float, bl: float) -> tuple[float, float]:
-    """(ah + al) + (bh + bl) in double-double, error ~ eps^2 (|a| + |b|)."""
-    s, e = two_sum(ah, bh)
-    e += al + bl
-    return fast_two_sum(s, e)
-
-
-@jit
-def dd_mul(ah: float, al: float, bh: float, bl: float) -> tuple[float, float]:
-    """(ah + al) (bh + bl) in double-double, error ~ eps^2 |a b|."""
-    p, e = two_prod(ah, bh)
-    e += ah * bl + al * bh
-    return fast_two_sum(p, e)
-
-
 # ---------------------------------------------------------------- velocity field
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def restore_order(z: np.ndarray, perm: np.ndarray) -> None:
     """Sort ``perm`` so that ``z[perm]`` is non-decreasing: insertion sort from the previous order,
     O(P + inversions); a merge sort after more than 8 P moves."""
@@ -128,7 +77,7 @@ def restore_order(z: np.ndarray, perm: np.ndarray) -> None:
             return
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def sorted_field(zs: np.ndarray, ws: np.ndarray, delta: float, prefix: np.ndarray, G: np.ndarray) -> None:
     """``G[r] = sum_q ws[q] sign_delta(zs[r] - zs[q])`` for sorted ``zs``, in O(P).
 
@@ -170,7 +119,7 @@ def sorted_field(zs: np.ndarray, ws: np.ndarray, delta: float, prefix: np.ndarra
         G[r] = gh + gl
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def velocity_into(
     z: np.ndarray,
     w: np.ndarray,
@@ -196,7 +145,7 @@ def velocity_into(
         v[p] = sgn[p] * G[r]
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def velocity(z: np.ndarray, w: np.ndarray, sgn: np.ndarray, delta: float) -> np.ndarray:
     """The velocities ``sgn_p G(z_p)`` of particles in any order (one sort, then O(P))."""
     P = z.size
@@ -209,7 +158,7 @@ def velocity(z: np.ndarray, w: np.ndarray, sgn: np.ndarray, delta: float) -> np.
 # ---------------------------------------------------------------- energy
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def energy_correction(z: np.ndarray, w: np.ndarray, delta: float) -> np.ndarray:
     """Row-wise ``sum_{p<q, |z_p - z_q| <= delta} w_p w_q (delta - |z_p - z_q|)^2 / (2 delta)``.
 
@@ -263,7 +212,7 @@ def energy_correction(z: np.ndarray, w: np.ndarray, delta: float) -> np.ndarray:
 # ---------------------------------------------------------------- Dormand-Prince 5(4)
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def _error_norm(h: float, k1, k3, k4, k5, k6, k7, atol: float) -> float:
     err = 0.0
     for p in range(k1.size):
@@ -273,7 +222,7 @@ def _error_norm(h: float, k1, k3, k4, k5, k6, k7, atol: float) -> float:
     return err / atol
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def integrate(
     z0: np.ndarray, w: np.ndarray, sgn: np.ndarray, delta: float, t_out: np.ndarray, atol: float, max_steps: int
 ) -> tuple[np.ndarray, np.ndarray, int, int, float, float, int]:

@@ -50,51 +50,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from solvers import _double_double
+from solvers._double_double import dd_add, dd_diff, two_prod, two_sum
 from solvers._jit import jit
 from solvers.errors import ParticleInputError
 
 EPS = np.finfo(float).eps
-_SPLIT = 134217729.0  # 2^27 + 1: Dekker's splitter for the error-free product
 
 
-@jit
-def _two_sum(a: float, b: float) -> tuple[float, float]:
-    """s + e = a + b exactly, s = fl(a + b) (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-@jit
-def _two_prod(a: float, b: float) -> tuple[float, float]:
-    """p + e = a b exactly, p = fl(a b) (Dekker)."""
-    p = a * b
-    c = _SPLIT * a
-    a_hi = c - (c - a)
-    a_lo = a - a_hi
-    c = _SPLIT * b
-    b_hi = c - (c - b)
-    b_lo = b - b_hi
-    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
-@jit
-def _dd_add(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> tuple[float, float]:
-    """Double-double a + b, normalised (hi = fl(hi + lo)), to ~eps^2 (|a| + |b|)."""
-    s, e = _two_sum(a_hi, b_hi)
-    e += a_lo + b_lo
-    hi = s + e
-    return hi, e - (hi - s)
-
-
-@jit
-def _dd_diff(a_hi: float, a_lo: float, b_hi: float, b_lo: float) -> float:
-    """fl(a - b) of double-doubles: relative error eps/2 plus ~eps^2 (|a| + |b|)."""
-    s, e = _two_sum(a_hi, -b_hi)
-    return s + (e + (a_lo - b_lo))
-
-
-@jit
+@jit(depends_on=(_double_double,))
 def _suffix_sums(w: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Row a = (W, WU) of the last a particles as double-doubles (W_hi, W_lo, WU_hi, WU_lo), a = 0..K:
     W = their mass, WU = sum of w u over them, each exact to ~K eps^2 (W, sum w |u|)."""
@@ -102,22 +66,22 @@ def _suffix_sums(w: np.ndarray, u: np.ndarray) -> np.ndarray:
     S = np.zeros((K + 1, 4))
     for a in range(1, K + 1):
         k = K - a
-        S[a, 0], S[a, 1] = _dd_add(S[a - 1, 0], S[a - 1, 1], w[k], 0.0)
-        p, e = _two_prod(w[k], u[k])
-        S[a, 2], S[a, 3] = _dd_add(S[a - 1, 2], S[a - 1, 3], p, e)
+        S[a, 0], S[a, 1] = dd_add(S[a - 1, 0], S[a - 1, 1], w[k], 0.0)
+        p, e = two_prod(w[k], u[k])
+        S[a, 2], S[a, 3] = dd_add(S[a - 1, 2], S[a - 1, 3], p, e)
     return S
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def _slope_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: int) -> float:
     """fl(W(S_1) - W(S_2)), exact to eps/2 relative plus ~eps^2 (M_C + N_C)."""
-    sx, ex = _two_sum(Sx[a1, 0], -Sx[a2, 0])
-    sy, ey = _two_sum(Sy[b1, 0], -Sy[b2, 0])
-    s, e = _two_sum(sx, sy)
+    sx, ex = two_sum(Sx[a1, 0], -Sx[a2, 0])
+    sy, ey = two_sum(Sy[b1, 0], -Sy[b2, 0])
+    s, e = two_sum(sx, sy)
     return s + (e + ex + ey + (Sx[a1, 1] - Sx[a2, 1]) + (Sy[b1, 1] - Sy[b2, 1]))
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def _intercept_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2: int, tiny: float) -> tuple[float, float]:
     """I_2 - I_1 for the lines of S_1 = (a1, b1) and S_2 = (a2, b2), and a bound on its round-off.
 
@@ -128,18 +92,18 @@ def _intercept_gap(Sx: np.ndarray, Sy: np.ndarray, a1: int, b1: int, a2: int, b2
     4 eps times the sum of the magnitudes of the four terms, plus ``tiny`` (the double-double error)."""
     Kx = Sx.shape[0] - 1
     Ky = Sy.shape[0] - 1
-    dX = _dd_diff(Sx[a2, 0], Sx[a2, 1], Sx[a1, 0], Sx[a1, 1])
-    dY = _dd_diff(Sy[b2, 0], Sy[b2, 1], Sy[b1, 0], Sy[b1, 1])
-    dUx = _dd_diff(Sx[a2, 2], Sx[a2, 3], Sx[a1, 2], Sx[a1, 3])
-    dUy = _dd_diff(Sy[b2, 2], Sy[b2, 3], Sy[b1, 2], Sy[b1, 3])
-    cY = _dd_diff(Sy[Ky, 0], Sy[Ky, 1], 2.0 * Sy[b2, 0], 2.0 * Sy[b2, 1])
-    cX = _dd_diff(Sx[Kx, 0], Sx[Kx, 1], 2.0 * Sx[a1, 0], 2.0 * Sx[a1, 1])
+    dX = dd_diff(Sx[a2, 0], Sx[a2, 1], Sx[a1, 0], Sx[a1, 1])
+    dY = dd_diff(Sy[b2, 0], Sy[b2, 1], Sy[b1, 0], Sy[b1, 1])
+    dUx = dd_diff(Sx[a2, 2], Sx[a2, 3], Sx[a1, 2], Sx[a1, 3])
+    dUy = dd_diff(Sy[b2, 2], Sy[b2, 3], Sy[b1, 2], Sy[b1, 3])
+    cY = dd_diff(Sy[Ky, 0], Sy[Ky, 1], 2.0 * Sy[b2, 0], 2.0 * Sy[b2, 1])
+    cX = dd_diff(Sx[Kx, 0], Sx[Kx, 1], 2.0 * Sx[a1, 0], 2.0 * Sx[a1, 1])
     t1 = dX * cY
     t2 = dY * cX
     return t1 + t2 - dUx - dUy, 4.0 * EPS * (abs(t1) + abs(t2) + abs(dUx) + abs(dUy)) + tiny
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def _breakpoint(Sx: np.ndarray, Sy: np.ndarray, Ky: int, l1: int, l2: int, tiny_slope: float, tiny_icept: float) -> tuple[float, float]:
     """Where line l2 (flatter) overtakes line l1: lambda = (I_2 - I_1) / (W_1 - W_2), and a bound on
     its round-off (``_intercept_gap``, ``_slope_gap``)."""
@@ -151,7 +115,7 @@ def _breakpoint(Sx: np.ndarray, Sy: np.ndarray, Ky: int, l1: int, l2: int, tiny_
     return lam, 2.0 * (err_I + abs(lam) * tiny_slope) / dS + 2.0 * EPS * abs(lam)
 
 
-@jit
+@jit(depends_on=(_double_double,))
 def solve_cluster(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray, hx: np.ndarray, hy: np.ndarray) -> None:
     """Write the minimiser of Phi (module docstring) into ``hx``, ``hy``; masses must be positive."""
     Kx = wx.shape[0]
@@ -179,7 +143,7 @@ def solve_cluster(wx: np.ndarray, ux: np.ndarray, wy: np.ndarray, uy: np.ndarray
     for a in range(Kx + 1):
         for b in range(Ky + 1):
             line = a * (Ky + 1) + b
-            slope_hi[line], slope_lo[line] = _dd_add(Sx[a, 0], Sx[a, 1], Sy[b, 0], Sy[b, 1])
+            slope_hi[line], slope_lo[line] = dd_add(Sx[a, 0], Sx[a, 1], Sy[b, 0], Sy[b, 1])
     # steepest first (the envelope from lambda = -inf to +inf), by the exact double-double slope
     order = np.argsort(-slope_lo, kind="mergesort")
     order = order[np.argsort(-slope_hi[order], kind="mergesort")]

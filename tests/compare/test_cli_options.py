@@ -16,7 +16,7 @@ from compare.runs.io import package_version, read_dataset
 from compare.studies.jobs import study_spec
 from compare.studies.validate import run_jobs
 
-COMMANDS = ("particles", "continuum", "validate", "sweep", "plot", "animate", "cases")
+COMMANDS = ("particles", "continuum", "validate", "regularised", "sweep", "plot", "animate", "cases")
 
 
 def _exit(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
