@@ -61,7 +61,7 @@ def test_plot_of_a_study_writes_its_figures(files: dict[str, Path], tmp_path: Pa
     out = tmp_path / "figures"
     assert main(["plot", str(files["study"]), "--out", str(out)]) == 0
     names = {p.name for p in out.iterdir()}
-    assert names == {"profiles.png", "convergence.png", "energy.png", "lm_norms.png", "mixing.png", "final_time.png"}
+    assert names == {"profiles.png", "convergence.png", "reconstruction.png", "energy.png", "lm_norms.png", "mixing.png", "final_time.png"}
     for name in names:
         assert _png_shape(out / name)[0] > 200
     assert capsys.readouterr().out.startswith(f"6 figures of {files['study']} in {out}/")

@@ -52,7 +52,7 @@ def test_empty_log_plots_are_not_written(stationary: xr.Dataset, tmp_path: Path)
     assert float(np.abs(stationary["energy"]).max()) == 0.0 and float(stationary["mixing_w1"].max()) == 0.0
     figures, skipped = make_figures(stationary, None, tmp_path)
     assert set(skipped) == {"energy", "mixing", "final_time"}
-    assert set(figures) == {"profiles", "convergence", "lm_norms"}
+    assert set(figures) == {"profiles", "convergence", "reconstruction", "lm_norms"}
     assert "0 at every output time" in skipped["energy"]
     assert {p.name for p in tmp_path.iterdir()} == {f"{name}.png" for name in figures}
     for path in figures.values():
