@@ -64,7 +64,7 @@ def test_plot_of_a_study_writes_its_figures(files: dict[str, Path], tmp_path: Pa
     assert names == {"profiles.png", "convergence.png", "reconstruction.png", "energy.png", "lm_norms.png", "mixing.png", "final_time.png"}
     for name in names:
         assert _png_shape(out / name)[0] > 200
-    assert capsys.readouterr().out.startswith(f"6 figures of {files['study']} in {out}/")
+    assert capsys.readouterr().out.startswith(f"7 figures of {files['study']} in {out}/")
 
 
 def test_against_measures_the_exact_w1(files: dict[str, Path]) -> None:

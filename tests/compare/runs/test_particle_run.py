@@ -206,7 +206,7 @@ def test_grid_atomisation_carries_the_cell_masses() -> None:
 def test_mass_ratio_command_line_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "mass_ratio.nc"
     result = subprocess.run(
-        [sys.executable, "-m", "compare", "particles", "mass_ratio", "--N", "30", "--T", "0.5", "--nt", "5", "--events", "all", "--out", str(out)],
+        [sys.executable, "-m", "compare", *"particles mass_ratio --N 30 --T 0.5 --nt 5 --events all --out".split(), str(out)],
         cwd=tmp_path,
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         capture_output=True,
