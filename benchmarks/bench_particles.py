@@ -4,12 +4,20 @@ Case: x_i = i/N, y_j = 1/2 + j/N (half-overlapping species), about 3 N^2 / 8 eve
 state x_i = y_i.
 
 1. Engine to the final state at N = 1000 ... 16000: events, wall and CPU seconds, events per CPU
-   second, peak traced memory of the call (tracemalloc, record_events=False).
-2. solve_ivp (RK45, right-hand side of (6) with vectorised numpy sign sums) up to T = 1, when about
+   second and its ratio to the rate at N = 1000 measured in this run (the baseline: a rate that
+   holds up at large N gives ratios near 1), peak traced memory of the call (tracemalloc,
+   record_events=False). Then N = 100000: the first PREFIX_100K events (about a quarter of its
+   3.75e9; the rate is that of the whole run to within a few per cent), or the whole run with --full.
+2. The event log's cost at N = 16000 (to the final state, 9.6e7 events): CPU seconds of the run
+   streaming the log to a callback that drops it (``on_events``) and keeping it in the result
+   (``record_events=True``, 2.4 GB), each as a ratio to the run without a log.
+3. solve_ivp (RK45, right-hand side of (6) with vectorised numpy sign sums) up to T = 1, when about
    95 % of all events have happened, at N = 100 (rtol 1e-9) and N = 400 (rtol 1e-6): wall time, max
    position error against the engine, and the speed ratio solve_ivp / engine measured in this run.
 
-Usage: python benchmarks/bench_particles.py [--quick]   (--quick: N <= 4000 and only N = 100 for solve_ivp)
+Usage: python benchmarks/bench_particles.py [--quick] [--full]
+    --quick: N <= 4000 (no N = 100000, the log's cost at N = 4000) and only N = 100 for solve_ivp
+    --full: N = 100000 to the final state (about 6 minutes) instead of its first PREFIX_100K events
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ from scipy.integrate import solve_ivp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from solvers.particles.engine import ParticleRun, simulate
+from solvers.particles.engine import ParticleRun, run_rank, simulate
+from solvers.particles.events import EventLog
 
 T_IVP = 1.0
+PREFIX_100K = 1_000_000_000
 
 
 def overlapping_case(N: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,18 +58,60 @@ def rhs(N: int):
     return f
 
 
-def bench_engine(N: int) -> None:
+class Stop(Exception):
+    """Raised by the progress callback to end a run after a prefix of its events."""
+
+
+def bench_engine(N: int, baseline: float | None, prefix: int | None = None) -> float:
+    """One engine run to the final state (or its first ``prefix`` events, whole kernel calls of
+    2^22); prints its line and returns its events per CPU second."""
     x, y = overlapping_case(N)
+    done = [0, 0.0]
+
+    def progress(events: int, t: float) -> None:
+        done[:] = [events, t]
+        if prefix is not None and events >= prefix:
+            raise Stop
+
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    run = simulate(x, y, [0.0], run_to_final=True, record_events=False)
+    try:
+        result = run_rank(x, y, np.array([0.0]), EventLog("none"), True, progress)
+        events, t_last = result.n_cross + result.n_stick, result.t_last_event
+    except Stop:
+        events, t_last = done
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    tracemalloc.start()
-    simulate(x, y, [0.0], run_to_final=True, record_events=False)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    rate = events / cpu
+    if prefix is None:
+        tracemalloc.start()
+        simulate(x, y, [0.0], run_to_final=True, record_events=False)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        memory = f"{peak / 2**20:>9.2f} {peak / N:>9.1f}"
+    else:
+        memory = f"{'(prefix)':>9} {'':>9}"
     print(
-        f"{N:>6d} {run.n_events:>11d} {run.n_events / (3 * N * N / 8):>8.4f} {run.t_last_event:>8.3f} "
-        f"{wall:>8.3f} {cpu:>8.3f} {run.n_events / cpu / 1e6:>10.2f} {peak / 2**20:>9.2f} {peak / N:>9.1f}"
+        f"{N:>6d} {events:>11d} {events / (3 * N * N / 8):>8.4f} {t_last:>8.3f} {wall:>8.3f} {cpu:>8.3f} "
+        f"{rate / 1e6:>10.2f} {rate / (baseline or rate):>8.2f} {memory}",
+        flush=True,
+    )
+    return rate
+
+
+def bench_log(N: int) -> None:
+    """CPU seconds to the final state without a log, streaming it and keeping it; ratios to none."""
+    x, y = overlapping_case(N)
+    seconds = {}
+    for mode in ("none", "stream", "keep"):
+        cpu0 = time.process_time()
+        if mode == "stream":
+            run = simulate(x, y, [0.0], run_to_final=True, on_events=lambda chunk: None)
+        else:
+            run = simulate(x, y, [0.0], run_to_final=True, record_events=mode == "keep")
+        seconds[mode] = time.process_time() - cpu0
+        del run
+    print(
+        f"{N:>6d} {seconds['none']:>8.2f} {seconds['stream']:>9.2f} {seconds['keep']:>8.2f} "
+        f"{seconds['stream'] / seconds['none']:>13.3f} {seconds['keep'] / seconds['none']:>11.3f}"
     )
 
 
@@ -91,6 +143,7 @@ def bench_ivp(N: int, rtol: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--full", action="store_true", help="N = 100000 to the final state")
     args = parser.parse_args()
     sizes = [1000, 2000, 4000] if args.quick else [1000, 2000, 4000, 8000, 16000]
     ivp_cases = [(100, 1e-9)] if args.quick else [(100, 1e-9), (400, 1e-6)]
@@ -99,10 +152,19 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()}")
     print("engine, x_i = i/N, y_j = 1/2 + j/N, run to the final state, record_events=False")
     print(
-        f"{'N':>6} {'events':>11} {'/(3N²/8)':>8} {'t_final':>8} {'wall s':>8} {'cpu s':>8} {'Mevents/s':>10} {'peak MiB':>9} {'B/part.':>9}"
+        f"{'N':>6} {'events':>11} {'/(3N²/8)':>8} {'t_final':>8} {'wall s':>8} {'cpu s':>8} {'Mevents/s':>10} "
+        f"{'/N=1000':>8} {'peak MiB':>9} {'B/part.':>9}"
     )
+    baseline = None
     for N in sizes:
-        bench_engine(N)
+        rate = bench_engine(N, baseline)
+        baseline = baseline or rate
+    if not args.quick:
+        bench_engine(100_000, baseline, None if args.full else PREFIX_100K)
+    N_log = 4000 if args.quick else 16000
+    print(f"\nevent log at N = {N_log}, same case to the final state: CPU seconds and ratios to the run without a log")
+    print(f"{'N':>6} {'none s':>8} {'stream s':>9} {'keep s':>8} {'stream/none':>13} {'keep/none':>11}")
+    bench_log(N_log)
     print(f"\nsolve_ivp RK45 vs engine on [0, T = {T_IVP}] (engine: best of 20, no event log)")
     print(f"{'N':>6} {'rtol':>8} {'events':>9} {'nfev':>9} {'ivp s':>9} {'max err':>10} {'engine ms':>10} {'ivp/engine':>12}")
     for N, rtol in ivp_cases:

@@ -62,7 +62,7 @@ from solvers.particles import _block_queue, _kernels, cluster
 from solvers.particles._block_queue import block_queue_pop_root, block_queue_remove, block_queue_replace_root, block_queue_set
 from solvers.particles._kernels import KIND_CROSS, KIND_STICK
 from solvers.particles.cluster import solve_cluster
-from solvers.particles.events import EventChunk
+from solvers.particles.events import Advance, EventChunk, Samples
 
 KIND_MERGE = 2
 DEPENDS_ON = (_block_queue, _kernels, cluster, _double_double)
@@ -102,26 +102,6 @@ class Blocks(NamedTuple):
     t_now: np.ndarray
     scratch: np.ndarray
     ids: np.ndarray
-
-
-class Samples(NamedTuple):
-    """Output times and the positions and velocities at them (``x[k, i]`` is x_{i+1} at ``t[k]``)."""
-
-    t: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    vx: np.ndarray
-    vy: np.ndarray
-
-
-class Advance(NamedTuple):
-    """What a call of ``run_general`` did: rows written to the log's buffers, events done in all,
-    the time of the last one, and whether the run is finished (every output time written)."""
-
-    rows: int
-    done: int
-    t_now: float
-    finished: bool
 
 
 @jit(depends_on=DEPENDS_ON)

@@ -1,88 +1,113 @@
 """Compiled core of the event-driven engine for equal masses 1/N.
 
 Particles are numbered p = 0..2N-1: p < N is x_{p+1}, p >= N is y_{p-N+1}. The state is a kinetic
-sorted list indexed by slot s of the merged left-to-right order: ``xt[s] = (reference position,
-reference time)`` and ``code[s] = (particle, q)`` with the integer ``q = 2 (idx - rank) - 1``
-(rank = number of opposite-species particles before it) for a moving particle and ``q = 0`` once it
-is stuck. The particle in slot s has velocity ``q / N`` and is at ``xt[s, POS] + q / N (t - xt[s, T])``.
-A moving particle's q is odd, so "stuck" is exactly "q == 0"; a crossing moves the left particle's
-rank up by one and the right one's down by one, i.e. q -= 2 and q += 2, and swaps the two slots.
-Velocities are computed from the exact integer q each time (bit for bit the rank formula).
+sorted list indexed by slot s of the merged left-to-right order, one 32-byte record per slot
+(``rec[s]``: reference position, reference time, and the calendar's key; in its int32 view the
+particle's code and the calendar's link). The code is p for a moving particle and ~p (< 0) once it
+is stuck. A moving particle's velocity is ``q / N`` with the integer ``q = 2 (idx - rank) - 1``
+(rank = number of opposite-species particles before it); particles of one species never overtake
+each other, so rank = s - (idx - 1) and q = 4 (p mod N) - 2 s + 1 follows from the slot: a crossing
+only swaps two codes. The particle in slot s is at ``rec[s, POS] + q / N (t - rec[s, TREF])``;
+velocities are computed from the exact integer q each time (bit for bit the rank formula).
 
-Candidate meetings of adjacent approaching opposite pairs live in a binary min-heap of (time, left
-slot), stored as two arrays ``heap_t`` (float64) and ``heap_s`` (int32), 1-based (root at 1,
-children 2i and 2i + 1, so siblings share an aligned 16-byte pair) with the sentinel
-``heap_t[size + 1] = +inf``. The slot state (24 bytes per slot) plus the heap (12 bytes per entry)
-stay within a 1 MiB L2 cache up to N ~ 16000, which is what keeps the event rate from dropping with N.
+Candidate meetings of adjacent approaching opposite pairs (time, left slot) live in an event
+calendar (``solvers.particles._calendar``: O(1) expected per event, exact order, ties in any order).
 Two adjacent opposite pairs sharing a particle are never both approaching (it would need
-idx(prev) >= idx(a) >= idx(b) for same-species prev before b), so no heap entry ever goes stale and
-its slots keep their particles until it is popped: a crossing in slots (s, s+1) only creates the new
-adjacent pairs (s-1, s) and (s+1, s+2), whose inner particles' data are already in registers, and a
-stick creates no approaching pair (next to a stuck pair k the left neighbour moves with velocity
-<= -1/N, the right one >= 1/N).
+idx(prev) >= idx(a) >= idx(b) for same-species prev before b), so no entry ever goes stale and its
+slots keep their particles until it is taken: a crossing in slots (s, s+1) only creates the new
+adjacent pairs (s-1, s) and (s+1, s+2), and a stick creates no approaching pair (next to a stuck
+pair k the left neighbour moves with velocity <= -1/N, the right one >= 1/N). The records of a
+slot and of its pending meeting share cache lines: at N = 100000 the working set (6.4 MB of
+records) is beyond L2, and this layout (instead of separate position, code and heap arrays, and a
+binary heap whose deep levels miss the cache at every event) is what keeps the event rate up.
 
-The queue functions (``solvers.particles._queue``) are also used by the general engine
-``solvers.particles._general_kernels``, with an int64 payload (an entry id instead of a slot); numba
-compiles one specialisation per payload dtype, so this engine keeps its int32 one.
+``run_events`` is resumable (``solvers.particles.events``): the whole state lives in a ``RankState``
+of arrays between calls (``initial_state`` makes it); each call processes at most ``budget`` events,
+stops when the log's chunk buffers are full, and returns an ``Advance``; ``engine.run_rank`` drives it.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from solvers._jit import jit
-from solvers.particles import _queue
-from solvers.particles._queue import queue_pop, queue_push, queue_replace_top
+from solvers.particles import _calendar, _queue
+from solvers.particles._calendar import (
+    BASE,
+    CUR,
+    DEPTH,
+    HEAP_MAX,
+    HSIZE,
+    INV_W,
+    KEY,
+    LINK,
+    OVF_N,
+    R_BASE,
+    R_COUNT,
+    R_CUR,
+    R_INV_W,
+    R_OVF,
+    RING_N,
+    TIE_HEAD,
+    TIE_N,
+    TIE_T,
+    Calendar,
+    defer,
+    extent,
+    new_calendar,
+    open_rung,
+    spread_overflow,
+    to_heap,
+)
+from solvers.particles._queue import queue_pop, queue_push
+from solvers.particles.events import Advance, EventChunk, Samples
+
+DEPENDS_ON = (_calendar, _queue)
+"""Modules whose jitted functions these kernels use (``solvers._jit.jit``)."""
 
 KIND_CROSS = 0
 KIND_STICK = 1
-POS = 0
-T = 1
-PID = 0
-Q = 1
+POS, TREF = range(2)
+"""Float64 columns of the slot records ``RankState.rec`` (column ``_calendar.KEY`` is the calendar's)."""
+PID = 6
+"""Int32 column of ``RankState.rec.view(np.int32)`` holding the particle's code (``_calendar.LINK``
+is the calendar's)."""
+NEXT_OUTPUT, N_CROSS, N_STICK = range(3)
+"""Entries of ``RankState.counters``: next output index, event counts by kind."""
 
 
-@jit
-def _grow(a: np.ndarray, cap: int) -> np.ndarray:
-    out = np.empty(cap, a.dtype)
-    out[: a.shape[0]] = a
-    return out
+class RankState(NamedTuple):
+    """The state of a run between calls of ``run_events``: the slot records ``rec``, the calendar
+    ``cal`` of pending meetings, the ``counters`` and the time of the last event ``t_now[0]``."""
+
+    rec: np.ndarray
+    cal: Calendar
+    counters: np.ndarray
+    t_now: np.ndarray
 
 
-@jit
-def _new_event_log(record: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Empty event log (times, kinds, x-index, y-index); capacity 0 when nothing is recorded."""
-    cap = 1024 if record else 0
-    return np.empty(cap), np.empty(cap, np.int8), np.empty(cap, np.int64), np.empty(cap, np.int64)
+@jit(depends_on=DEPENDS_ON)
+def _q(code: int, s: int, N: int) -> int:
+    """q of the particle with code ``code`` in slot s: 0 if stuck, else 2 (idx - rank) - 1 with
+    rank = s - (idx - 1), the slots before it less its own species' (which never overtake it)."""
+    if code < 0:
+        return 0
+    return 4 * (code % N) - 2 * s + 1
 
 
-@jit
-def _log_event(
-    log: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n: int, t: float, kind: int, i: int, j: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Write event number n (0-based) into the log, doubling its capacity when full."""
-    ev_t, ev_kind, ev_i, ev_j = log
-    if n >= ev_t.shape[0]:
-        cap = 2 * ev_t.shape[0]
-        ev_t, ev_kind, ev_i, ev_j = _grow(ev_t, cap), _grow(ev_kind, cap), _grow(ev_i, cap), _grow(ev_j, cap)
-    ev_t[n] = t
-    ev_kind[n] = kind
-    ev_i[n] = i
-    ev_j[n] = j
-    return ev_t, ev_kind, ev_i, ev_j
+@jit(depends_on=DEPENDS_ON)
+def _position(rec: np.ndarray, q: int, s: int, t: float, N: int) -> float:
+    return rec[s, POS] + q / N * (t - rec[s, TREF])
 
 
-@jit
-def _position(xt: np.ndarray, code: np.ndarray, s: int, t: float, N: int) -> float:
-    return xt[s, POS] + code[s, Q] / N * (t - xt[s, T])
-
-
-@jit
-def _closing_rate(left: int, q_left: int, right: int, q_right: int, N: int) -> int:
-    """N times the closing speed, (4 d + 2) with d = idx(left) - idx(right), or 0 if no approach.
-
-    An adjacent pair (left, right) approaches iff the species differ, both move and d >= 0."""
-    if (left < N) == (right < N) or q_left == 0 or q_right == 0:
+@jit(depends_on=DEPENDS_ON)
+def _closing_rate(left: int, right: int, N: int) -> int:
+    """N times the closing speed of the adjacent codes (left, right), (4 d + 2) with d = idx(left) -
+    idx(right), or 0 if they do not approach: an adjacent pair approaches iff the species differ,
+    both move and d >= 0."""
+    if left < 0 or right < 0 or (left < N) == (right < N):
         return 0
     d = left - right + N if left < N else left - right - N
     if d < 0:
@@ -90,147 +115,249 @@ def _closing_rate(left: int, q_left: int, right: int, q_right: int, N: int) -> i
     return 4 * d + 2
 
 
-@jit
+@jit(depends_on=DEPENDS_ON)
 def _meeting_time(gap: float, rate: int, t_now: float, N: int) -> float:
     """Meeting time of an approaching pair at distance ``gap`` (clipped at 0) at time t_now."""
     return t_now + max(gap, 0.0) * N / rate
 
 
-@jit
-def _emit(
-    k: int,
-    t: float,
-    N: int,
-    xt: np.ndarray,
-    code: np.ndarray,
-    out_x: np.ndarray,
-    out_y: np.ndarray,
-    out_vx: np.ndarray,
-    out_vy: np.ndarray,
-) -> None:
+@jit(depends_on=DEPENDS_ON)
+def _emit(k: int, t: float, N: int, rec: np.ndarray, recI: np.ndarray, samples: Samples) -> None:
     for s in range(2 * N):
-        p = code[s, PID]
+        code = recI[s, PID]
+        q = _q(code, s, N)
+        p = code if code >= 0 else ~code
         if p < N:
-            out_x[k, p] = _position(xt, code, s, t, N)
-            out_vx[k, p] = code[s, Q] / N
+            samples.x[k, p] = _position(rec, q, s, t, N)
+            samples.vx[k, p] = q / N
         else:
-            out_y[k, p - N] = _position(xt, code, s, t, N)
-            out_vy[k, p - N] = code[s, Q] / N
+            samples.y[k, p - N] = _position(rec, q, s, t, N)
+            samples.vy[k, p - N] = q / N
 
 
-@jit(depends_on=(_queue,))
-def run_events(
-    N: int,
-    particle_at: np.ndarray,
-    rank: np.ndarray,
-    stuck: np.ndarray,
-    pos0: np.ndarray,
-    t_out: np.ndarray,
-    record_events: bool,
-    run_to_final: bool,
-):
-    """Advance from the resolved t = 0 state through all events up to max(t_out) (or to the end).
-
-    Output time t_k is written once every event with time <= t_k has been processed, so the
-    recorded velocities are right derivatives. Returns (x, y, vx, vy, event_t, event_kind,
-    event_i, event_j, n_cross, n_stick, t_last_event). Slots, particle ids and q are int32 (N < 2^30).
-    """
+@jit(depends_on=DEPENDS_ON)
+def initial_state(N: int, particle_at: np.ndarray, rank: np.ndarray, stuck: np.ndarray, pos0: np.ndarray) -> RankState:
+    """The state right after t = 0 (``engine.resolve_initial_order``) with every approaching pair's
+    meeting filed in the calendar. ``rank`` is implied by the order (``_q``); it is checked."""
     n2 = 2 * N
-    xt = np.zeros((n2, 2))
-    code = np.zeros((n2, 2), np.int32)
+    rec = np.zeros((n2, 4))
+    recI = rec.view(np.int32)
     for s in range(n2):
         p = particle_at[s]
-        code[s, PID] = p
-        xt[s, POS] = pos0[p]
-        if not stuck[p]:
-            code[s, Q] = 2 * (p % N + 1 - rank[p]) - 1
-
-    heap_t = np.full(N + 4, np.inf)
-    heap_s = np.zeros(N + 4, np.int32)
-    size = 0
+        recI[s, PID] = ~p if stuck[p] else p
+        rec[s, POS] = pos0[p]
+        if not stuck[p] and _q(p, s, N) != 2 * (p % N + 1 - rank[p]) - 1:
+            raise ValueError("rank is not the number of opposite-species particles before the particle")
+    cal = new_calendar(N)
     for s in range(n2 - 1):
-        rate = _closing_rate(code[s, PID], code[s, Q], code[s + 1, PID], code[s + 1, Q], N)
+        rate = _closing_rate(recI[s, PID], recI[s + 1, PID], N)
         if rate != 0:
-            size = queue_push(heap_t, heap_s, size, _meeting_time(xt[s + 1, POS] - xt[s, POS], rate, 0.0, N), s)
+            defer(cal, _meeting_time(rec[s + 1, POS] - rec[s, POS], rate, 0.0, N), s)
+    return RankState(rec, cal, np.zeros(3, np.int64), np.zeros(1))
 
+
+@jit(depends_on=DEPENDS_ON)
+def run_events(state: RankState, samples: Samples, run_to_final: bool, budget: int, log: EventChunk, record: bool) -> Advance:
+    """Advance the run through at most ``budget`` (>= 1) events, up to max(``samples.t``) (or to the
+    end with ``run_to_final``), writing events to ``log`` if ``record`` until its buffers are full.
+
+    Output time t_k is written once every event with time <= t_k has been processed, so the
+    recorded velocities are right derivatives. Event rows: time, kind (cross, stick), 1-based x- and
+    y-index. Slots and particle codes are int32 (N < 2^29)."""
+    rec = state.rec
+    recI = rec.view(np.int32)
+    cal = state.cal
+    counters = state.counters
+    n2 = rec.shape[0]
+    N = n2 // 2
+    head = cal.head
+    B = head.shape[0]
+    ovf_t = cal.ovf_t
+    ovf_s = cal.ovf_s
+    rung_head = cal.rung_head
+    rung_int = cal.rung_int
+    rung_flt = cal.rung_flt
+    heap_t = cal.heap_t
+    heap_s = cal.heap_s
+    hsize = cal.ints[HSIZE]
+    cur = cal.ints[CUR]
+    ring_n = cal.ints[RING_N]
+    ovf_n = cal.ints[OVF_N]
+    depth = cal.ints[DEPTH]
+    tie_n = cal.ints[TIE_N]
+    tie_head = cal.ints[TIE_HEAD]
+    tie_t = cal.flts[TIE_T]
+    base = cal.flts[BASE]
+    inv_w = cal.flts[INV_W]
+    k = counters[NEXT_OUTPUT]
+    n_cross = counters[N_CROSS]
+    n_stick = counters[N_STICK]
+    t_now = state.t_now[0]
+    t_out = samples.t
     nt = t_out.shape[0]
-    out_x = np.empty((nt, N))
-    out_y = np.empty((nt, N))
-    out_vx = np.empty((nt, N))
-    out_vy = np.empty((nt, N))
-
-    log = _new_event_log(record_events)
-
-    n_cross = 0
-    n_stick = 0
-    t_now = 0.0
-    k = 0
-    while size > 0:
-        t_next = max(heap_t[1], t_now)
+    log_t = log.t
+    log_kind = log.kind
+    log_i = log.i
+    log_j = log.j
+    capacity = log_t.shape[0]
+    rows = 0
+    done = 0
+    finished = False
+    while True:
+        while hsize == 0 and tie_n == 0:  # next bucket: of the deepest rung, else of the ring
+            if depth > 0:
+                d = depth - 1
+                bucket = rung_int[d, R_CUR] + 1
+                if bucket < rung_int[d, R_COUNT]:
+                    rung_int[d, R_CUR] = bucket
+                    s = rung_head[d, bucket]
+                    if s < 0:
+                        continue
+                    rung_head[d, bucket] = -1
+                else:  # the rung is used up: what is left is its overflow
+                    depth -= 1
+                    s = rung_int[d, R_OVF]
+                    if s < 0:
+                        continue
+                n, t_min, t_max = extent(rec, recI, s)
+            else:
+                if ring_n == 0:
+                    if ovf_n == 0:
+                        break
+                    ring_n = ovf_n
+                    base, inv_w, ovf_n = spread_overflow(cal, rec, recI, ovf_n)
+                    ring_n -= ovf_n
+                    cur = -1
+                cur += 1
+                s = head[cur]
+                if s < 0:
+                    continue
+                head[cur] = -1
+                n, t_min, t_max = extent(rec, recI, s)
+                ring_n -= n
+            if n <= HEAP_MAX:
+                hsize = to_heap(cal, rec, recI, s, hsize)
+            elif t_min == t_max:
+                tie_head = s
+                tie_n = n
+                tie_t = t_min
+            elif open_rung(cal, rec, recI, depth, s, n, t_min, t_max):
+                depth += 1
+            else:
+                hsize = to_heap(cal, rec, recI, s, hsize)
+        if hsize == 0 and tie_n == 0:
+            finished = True
+            break
+        from_tie = tie_n > 0 and (hsize == 0 or tie_t <= heap_t[1])
+        t_next = max(tie_t if from_tie else heap_t[1], t_now)
         while k < nt and t_out[k] < t_next:
-            _emit(k, t_out[k], N, xt, code, out_x, out_y, out_vx, out_vy)
+            _emit(k, t_out[k], N, rec, recI, samples)
             k += 1
         if k == nt and not run_to_final:
+            finished = True
             break
-        s = heap_s[1]
+        if done == budget or (record and rows == capacity):
+            break
+        if from_tie:
+            s = tie_head
+            tie_head = recI[s, LINK]
+            tie_n -= 1
+        else:
+            s = heap_s[1]
+            hsize = queue_pop(heap_t, heap_s, hsize)
         t_now = t_next
-        meet = 0.5 * (_position(xt, code, s, t_now, N) + _position(xt, code, s + 1, t_now, N))
-        a = code[s, PID]
-        b = code[s + 1, PID]
+        a = recI[s, PID]
+        b = recI[s + 1, PID]
+        qa = 4 * (a % N) - 2 * s + 1  # _q of the two moving particles
+        qb = 4 * (b % N) - 2 * s - 1
+        meet = 0.5 * (_position(rec, qa, s, t_now, N) + _position(rec, qb, s + 1, t_now, N))
         ia = a + 1 if a < N else a - N + 1
         ib = b + 1 if b < N else b - N + 1
-        xt[s, POS] = meet
-        xt[s + 1, POS] = meet
-        xt[s, T] = t_now
-        xt[s + 1, T] = t_now
-        root_replaced = False
+        rec[s, POS] = meet
+        rec[s + 1, POS] = meet
+        rec[s, TREF] = t_now
+        rec[s + 1, TREF] = t_now
         if ia == ib:
             kind = KIND_STICK
             n_stick += 1
-            code[s, Q] = 0
-            code[s + 1, Q] = 0
+            recI[s, PID] = ~a
+            recI[s + 1, PID] = ~b
         else:
             kind = KIND_CROSS
             n_cross += 1
-            qa = code[s, Q] - 2
-            qb = code[s + 1, Q] + 2
-            code[s, PID] = b
-            code[s, Q] = qb
-            code[s + 1, PID] = a
-            code[s + 1, Q] = qa
-            if s > 0:
-                rate = _closing_rate(code[s - 1, PID], code[s - 1, Q], b, qb, N)
-                if rate != 0:
-                    t_meet = _meeting_time(meet - _position(xt, code, s - 1, t_now, N), rate, t_now, N)
-                    queue_replace_top(heap_t, heap_s, size, t_meet, s - 1)
-                    root_replaced = True
-            if s + 2 < n2:
-                rate = _closing_rate(a, qa, code[s + 2, PID], code[s + 2, Q], N)
-                if rate != 0:
-                    t_meet = _meeting_time(_position(xt, code, s + 2, t_now, N) - meet, rate, t_now, N)
-                    if root_replaced:
-                        size = queue_push(heap_t, heap_s, size, t_meet, s + 1)
+            recI[s, PID] = b
+            recI[s + 1, PID] = a
+            for side in range(2):  # file the meetings of the new pairs (s - 1, s) and (s + 1, s + 2)
+                if side == 0:
+                    if s == 0:
+                        continue
+                    c = recI[s - 1, PID]
+                    rate = _closing_rate(c, b, N)
+                    if rate == 0:
+                        continue
+                    t_meet = _meeting_time(meet - _position(rec, _q(c, s - 1, N), s - 1, t_now, N), rate, t_now, N)
+                    node = s - 1
+                else:
+                    if s + 2 == n2:
+                        continue
+                    c = recI[s + 2, PID]
+                    rate = _closing_rate(a, c, N)
+                    if rate == 0:
+                        continue
+                    t_meet = _meeting_time(_position(rec, _q(c, s + 2, N), s + 2, t_now, N) - meet, rate, t_now, N)
+                    node = s + 1
+                bf = (t_meet - base) * inv_w
+                if bf >= cur + 1:  # the ring or the overflow
+                    if bf < B:
+                        bucket = int(bf)
+                        rec[node, KEY] = t_meet
+                        recI[node, LINK] = head[bucket]
+                        head[bucket] = node
+                        ring_n += 1
                     else:
-                        queue_replace_top(heap_t, heap_s, size, t_meet, s + 1)
-                        root_replaced = True
-        if not root_replaced:
-            size = queue_pop(heap_t, heap_s, size)
-        if record_events:
-            log = _log_event(log, n_cross + n_stick - 1, t_now, kind, ia if a < N else ib, ib if a < N else ia)
-    while k < nt:
-        _emit(k, t_out[k], N, xt, code, out_x, out_y, out_vx, out_vy)
-        k += 1
-    n_ev = n_cross + n_stick if record_events else 0
-    return (
-        out_x,
-        out_y,
-        out_vx,
-        out_vy,
-        log[0][:n_ev].copy(),
-        log[1][:n_ev].copy(),
-        log[2][:n_ev].copy(),
-        log[3][:n_ev].copy(),
-        n_cross,
-        n_stick,
-        t_now,
-    )
+                        ovf_t[ovf_n] = t_meet
+                        ovf_s[ovf_n] = node
+                        ovf_n += 1
+                    continue
+                d = 0  # the current bucket: the first rung whose current bucket does not hold it
+                while d < depth:
+                    bf = (t_meet - rung_flt[d, R_BASE]) * rung_flt[d, R_INV_W]
+                    if bf >= rung_int[d, R_CUR] + 1:
+                        rec[node, KEY] = t_meet
+                        if bf < rung_int[d, R_COUNT]:
+                            bucket = int(bf)
+                            recI[node, LINK] = rung_head[d, bucket]
+                            rung_head[d, bucket] = node
+                        else:
+                            recI[node, LINK] = rung_int[d, R_OVF]
+                            rung_int[d, R_OVF] = node
+                        break
+                    d += 1
+                if d == depth:
+                    hsize = queue_push(heap_t, heap_s, hsize, t_meet, node)
+        done += 1
+        if record:
+            log_t[rows] = t_now
+            log_kind[rows] = kind
+            log_i[rows] = ia if a < N else ib
+            log_j[rows] = ib if a < N else ia
+            rows += 1
+    if finished:
+        while k < nt:
+            _emit(k, t_out[k], N, rec, recI, samples)
+            k += 1
+    cal.ints[HSIZE] = hsize
+    cal.ints[CUR] = cur
+    cal.ints[RING_N] = ring_n
+    cal.ints[OVF_N] = ovf_n
+    cal.ints[DEPTH] = depth
+    cal.ints[TIE_N] = tie_n
+    cal.ints[TIE_HEAD] = tie_head
+    cal.flts[TIE_T] = tie_t
+    cal.flts[BASE] = base
+    cal.flts[INV_W] = inv_w
+    counters[NEXT_OUTPUT] = k
+    counters[N_CROSS] = n_cross
+    counters[N_STICK] = n_stick
+    state.t_now[0] = t_now
+    return Advance(rows, n_cross + n_stick, t_now, finished)

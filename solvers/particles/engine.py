@@ -5,7 +5,7 @@ on a straight line with the rank velocity ``x_i' = (2 (i - L_i) - 1)/N`` (L_i = 
 y-particles before x_i in the merged order) and ``y_j' = (2 (j - K_j) - 1)/N``. When x_i meets y_j
 they cross if i != j (each velocity changes by 2/N) and stick forever with velocity 0 if i == j
 (Theorem 4.1). Particles of the same species never meet (Theorem 4.2). Initial clusters are resolved
-by Theorem 4.3 / Lemma 4.1. Each event costs O(log N).
+by Theorem 4.3 / Lemma 4.1. Each event costs O(1) expected (the event calendar of ``solvers.particles._calendar``).
 
 Arbitrary positive masses or N_x != N_y: ``solvers.particles.general`` (blocks of coincident
 particles, exact cluster velocities by the minimal-norm rule). Both are exact up to round-off.
@@ -22,13 +22,33 @@ from numpy.typing import ArrayLike
 
 from solvers.checks import check_output_times
 from solvers.errors import ParticleInputError
-from solvers.particles._kernels import run_events
-from solvers.particles.events import CHUNK_EVENTS, EventChunk, EventLog, Progress
+from solvers.particles._kernels import N_CROSS, N_STICK, initial_state, run_events
+from solvers.particles.events import PROGRESS_EVENTS, EngineResult, EventChunk, EventLog, Progress, Samples, check_drive, drive
 from solvers.particles.general import run_sorted
 
 
+class ParticleCounts:
+    """``N``, ``N_x``, ``N_y`` of a run with samples ``x (nt, N_x)`` and ``y (nt, N_y)``."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def N(self) -> int:
+        """Number of x-particles (= particles per species when N_x = N_y)."""
+        return self.x.shape[1]
+
+    @property
+    def N_x(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def N_y(self) -> int:
+        return self.y.shape[1]
+
+
 @dataclass(frozen=True)
-class ParticleRun:
+class ParticleRun(ParticleCounts):
     """Exact particle trajectory sampled at the output times.
 
     ``x[k, i-1]``, ``y[k, j-1]`` are x_i, y_j at ``t[k]``; ``vx``, ``vy`` are right derivatives.
@@ -60,19 +80,6 @@ class ParticleRun:
     order_y: np.ndarray
     engine: Literal["rank", "general"]
     n_merge: int = 0
-
-    @property
-    def N(self) -> int:
-        """Number of x-particles (= particles per species when N_x = N_y)."""
-        return self.x.shape[1]
-
-    @property
-    def N_x(self) -> int:
-        return self.x.shape[1]
-
-    @property
-    def N_y(self) -> int:
-        return self.y.shape[1]
 
 
 def _positions(values: ArrayLike, name: str) -> np.ndarray:
@@ -135,6 +142,51 @@ def resolve_initial_order(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.
     return particle_at.astype(np.int64), rank, group == 0
 
 
+def run_rank(
+    x: np.ndarray,
+    y: np.ndarray,
+    t_out: np.ndarray,
+    log: EventLog,
+    run_to_final: bool,
+    progress: Progress | None = None,
+    budget: int = PROGRESS_EVENTS,
+) -> EngineResult:
+    """The rank engine (equal masses 1/N) for sorted, validated positions ``x``, ``y`` of N particles each.
+
+    Args:
+        x, y: sorted positions of the x- and y-particles.
+        t_out: non-decreasing output times.
+        log: where the events go (``solvers.particles.events``; chunks of ``log.buffers`` rows).
+        run_to_final: keep processing events past max(t_out) until none is left.
+        progress: called with (events done, time of the last one) after every kernel call.
+        budget: events per kernel call (>= 1); the results do not depend on it.
+
+    Returns:
+        The positions and right derivatives at ``t_out``, the event counts and the last event's time.
+    """
+    check_drive(log, budget)
+    N = x.size
+    particle_at, rank, stuck = resolve_initial_order(x, y)
+    state = initial_state(N, particle_at, rank, stuck, np.concatenate([x, y]))
+    nt = t_out.size
+    samples = Samples(t_out, np.empty((nt, N)), np.empty((nt, N)), np.empty((nt, N)), np.empty((nt, N)))
+
+    def advance(events: int) -> tuple[int, int, float, bool]:
+        return run_events(state, samples, run_to_final, events, log.buffers, log.recording)
+
+    drive(advance, log, progress, budget)
+    return EngineResult(
+        samples.x,
+        samples.y,
+        samples.vx,
+        samples.vy,
+        int(state.counters[N_CROSS]),
+        int(state.counters[N_STICK]),
+        0,
+        float(state.t_now[0]),
+    )
+
+
 def simulate(
     x0: ArrayLike,
     y0: ArrayLike,
@@ -188,23 +240,13 @@ def simulate(
     if fast_path and equal_masses(m_in, n_in):
         engine: Literal["rank", "general"] = "rank"
         N = x.size
-        particle_at, rank, stuck = resolve_initial_order(x, y)
-        (out_x, out_y, out_vx, out_vy, ev_t, ev_kind, ev_i, ev_j, n_cross, n_stick, t_last) = run_events(
-            N, particle_at, rank, stuck, np.concatenate([x, y]), t, log.recording, run_to_final
-        )
-        if on_events is not None:
-            for start in range(0, ev_t.size, CHUNK_EVENTS):
-                on_events(EventChunk(*(a[start : start + CHUNK_EVENTS] for a in (ev_t, ev_kind, ev_i, ev_j))))
-            ev_t, ev_kind, ev_i, ev_j = EventChunk.empty()
-        if progress is not None:
-            progress(int(n_cross + n_stick), float(t_last))
-        n_merge = 0
+        out_x, out_y, out_vx, out_vy, n_cross, n_stick, n_merge, t_last = run_rank(x, y, t, log, run_to_final, progress)
         m_out, n_out = np.full(N, 1.0 / N), np.full(N, 1.0 / N)
     else:
         engine = "general"
         m_out, n_out = m_in[order_x], n_in[order_y]
         out_x, out_y, out_vx, out_vy, n_cross, n_stick, n_merge, t_last = run_sorted(x, y, m_out, n_out, t, log, run_to_final, progress)
-        ev_t, ev_kind, ev_i, ev_j = log.events()
+    ev_t, ev_kind, ev_i, ev_j = log.events()
     return ParticleRun(
         t=t,
         x=out_x,

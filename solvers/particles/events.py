@@ -18,7 +18,18 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-__all__ = ["CHUNK_EVENTS", "PROGRESS_EVENTS", "EventChunk", "EventLog", "Progress", "drive"]
+__all__ = [
+    "CHUNK_EVENTS",
+    "PROGRESS_EVENTS",
+    "Advance",
+    "EngineResult",
+    "EventChunk",
+    "EventLog",
+    "Progress",
+    "Samples",
+    "check_drive",
+    "drive",
+]
 
 CHUNK_EVENTS = 1 << 20
 """Rows of one chunk (21 MiB of buffers)."""
@@ -40,6 +51,40 @@ class EventChunk(NamedTuple):
     @staticmethod
     def empty() -> EventChunk:
         return EventChunk(np.empty(0), np.empty(0, np.int8), np.empty(0, np.int64), np.empty(0, np.int64))
+
+
+class Samples(NamedTuple):
+    """Output times and the positions and velocities at them (``x[k, i]`` is x_{i+1} at ``t[k]``)."""
+
+    t: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+
+
+class Advance(NamedTuple):
+    """What a call of a resumable kernel did: rows written to the log's buffers, events done in all,
+    the time of the last one, and whether the run is finished (every output time written)."""
+
+    rows: int
+    done: int
+    t_now: float
+    finished: bool
+
+
+class EngineResult(NamedTuple):
+    """What an engine returns: samples at the output times, event counts and the last event's time
+    (``n_merge``: the general engine's other rearrangements of clusters, 0 for the rank engine)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    n_cross: int
+    n_stick: int
+    n_merge: int
+    t_last_event: float
 
 
 class EventLog:
@@ -81,6 +126,14 @@ class EventLog:
         if not self._kept:
             return EventChunk.empty()
         return EventChunk(*(np.concatenate(parts) for parts in zip(*self._kept, strict=True)))
+
+
+def check_drive(log: EventLog, budget: int) -> None:
+    """``ValueError`` unless a recording ``log`` has buffers and ``budget`` is at least one event."""
+    if log.recording and log.buffers.t.size == 0:
+        raise ValueError("an event log that records needs buffers of at least one row")
+    if budget < 1:
+        raise ValueError(f"budget must be at least one event per call, got {budget}")
 
 
 def drive(

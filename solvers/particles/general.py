@@ -23,8 +23,6 @@ species), so that a two-particle event names its pair as in the equal-mass engin
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from solvers.particles._general_kernels import (
@@ -32,16 +30,14 @@ from solvers.particles._general_kernels import (
     N_CROSS,
     N_MERGE,
     N_STICK,
-    Advance,
     Masses,
-    Samples,
     initial_blocks,
     prefix_sums,
     run_general,
 )
-from solvers.particles.events import PROGRESS_EVENTS, EventLog, Progress, drive
+from solvers.particles.events import PROGRESS_EVENTS, Advance, EngineResult, EventLog, Progress, Samples, check_drive, drive
 
-__all__ = ["KIND_MERGE", "MASS_RTOL", "POSITION_RTOL", "GeneralResult", "run_sorted"]
+__all__ = ["KIND_MERGE", "MASS_RTOL", "POSITION_RTOL", "run_sorted"]
 
 POSITION_RTOL = 1e-12
 """Blocks closer than POSITION_RTOL * max|z0| at a meeting join its cluster (a round-off allowance;
@@ -54,19 +50,6 @@ velocities are exact up to a relative MASS_RTOL * (M + N) / imbalance, and block
 approach faster than that round-off: late approach speeds are genuinely ~1e-12 and slower."""
 
 
-class GeneralResult(NamedTuple):
-    """Output of ``run_sorted``: samples at the output times, event counts and the last event's time."""
-
-    x: np.ndarray
-    y: np.ndarray
-    vx: np.ndarray
-    vy: np.ndarray
-    n_cross: int
-    n_stick: int
-    n_merge: int
-    t_last_event: float
-
-
 def run_sorted(
     x: np.ndarray,
     y: np.ndarray,
@@ -77,7 +60,7 @@ def run_sorted(
     run_to_final: bool,
     progress: Progress | None = None,
     budget: int = PROGRESS_EVENTS,
-) -> GeneralResult:
+) -> EngineResult:
     """Exact solution for sorted, validated positions ``x``, ``y`` with positive masses ``m``, ``n``.
 
     Args:
@@ -92,10 +75,7 @@ def run_sorted(
     Returns:
         The positions and right derivatives at ``t_out``, the event counts and the last event's time.
     """
-    if log.recording and log.buffers.t.size == 0:
-        raise ValueError("an event log that records needs buffers of at least one row")
-    if budget < 1:
-        raise ValueError(f"budget must be at least one event per call, got {budget}")
+    check_drive(log, budget)
     Nx, Ny = x.size, y.size
     z0 = np.concatenate([x, y])
     particle_at = np.argsort(z0, kind="stable").astype(np.int64)  # ties: x before y, by index
@@ -117,7 +97,7 @@ def run_sorted(
 
     drive(advance, log, progress, budget)
     counts = blocks.counters
-    return GeneralResult(
+    return EngineResult(
         samples.x,
         samples.y,
         samples.vx,

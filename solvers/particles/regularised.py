@@ -42,7 +42,7 @@ from solvers.checks import check_number, check_output_times
 from solvers.errors import ParticleInputError
 from solvers.particles import _regularised_kernels as kernels
 from solvers.particles.energy import discrete_energy
-from solvers.particles.engine import _masses, _positions
+from solvers.particles.engine import ParticleCounts, _masses, _positions
 
 __all__ = ["TOL_RATIO", "TOL_STEP", "RegularisedRun", "regularised_energy", "regularised_velocity", "simulate_regularised"]
 
@@ -60,7 +60,7 @@ MAX_STEPS = 50_000_000
 
 
 @dataclass(frozen=True)
-class RegularisedRun:
+class RegularisedRun(ParticleCounts):
     """Trajectory of the regularised system sampled at the output times.
 
     ``x[k, i-1]``, ``y[k, j-1]`` are x_i, y_j at ``t[k]`` (species sorted at t = 0, an order the flow
@@ -90,19 +90,6 @@ class RegularisedRun:
     rejected: int
     error_estimate: float
     runs: int = 2
-
-    @property
-    def N(self) -> int:
-        """Number of x-particles (= particles per species when N_x = N_y)."""
-        return self.x.shape[1]
-
-    @property
-    def N_x(self) -> int:
-        return self.x.shape[1]
-
-    @property
-    def N_y(self) -> int:
-        return self.y.shape[1]
 
 
 def _delta(delta: object) -> float:

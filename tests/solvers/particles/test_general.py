@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from solvers.errors import ParticleInputError
 from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, simulate
-from solvers.particles.events import EventChunk, EventLog
-from solvers.particles.general import GeneralResult, run_sorted
+from solvers.particles.events import EngineResult, EventChunk, EventLog
+from solvers.particles.general import run_sorted
 from tests.solvers.particles.reference_general import implicit_euler
 from tests.solvers.particles.test_theorems import CLUSTERS, grid_configuration, random_configuration, weighted_distance
 
@@ -277,7 +277,7 @@ def test_random_masses_collapse_into_one_block_at_rest(seed: int) -> None:
     assert 1e8 < run.t_last_event < 1e13
 
 
-def run_in_pieces(config: tuple[np.ndarray, ...], t_out: np.ndarray, budget: int, capacity: int) -> tuple[GeneralResult, EventChunk]:
+def run_in_pieces(config: tuple[np.ndarray, ...], t_out: np.ndarray, budget: int, capacity: int) -> tuple[EngineResult, EventChunk]:
     """``run_sorted`` to the final state with ``budget`` events per kernel call, streaming chunks of
     ``capacity`` rows; checks that no call exceeds either and that progress only moves forward."""
     chunks: list[EventChunk] = []
