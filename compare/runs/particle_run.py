@@ -34,7 +34,6 @@ from compare.runs.io import prepare_directory, provenance_attrs, write_dataset, 
 from compare.runs.times import output_times
 from compare.text import plural
 from solvers.errors import CaseError
-from solvers.particles.continuous_time import ContinuousTimeObservables, ContinuousTimeReplay
 from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, equal_masses, simulate
 from solvers.particles.events import EventChunk, Progress
@@ -91,6 +90,8 @@ def run_particles(
     sinks = [] if on_events is None else [on_events]
     replay = None
     if continuous_time is not None:
+        from solvers.particles.continuous_time import ContinuousTimeReplay  # compiled; loaded only when asked for
+
         if not equal_masses(m, n):
             raise CaseError(f"case {case.name}: the continuous-time checks replay equal-mass runs only; drop them for these masses")
         start_state = simulate(x0, y0, [0.0], m=m, n=n, record_events=False)
@@ -219,8 +220,8 @@ def _continuous_time_coords(functionals: tuple[float, ...]) -> dict:
     }
 
 
-def _continuous_time_vars(o: ContinuousTimeObservables) -> dict:
-    """The exact continuous-time observables on [0, T] (``solvers.particles.continuous_time``)."""
+def _continuous_time_vars(o: Any) -> dict:
+    """The exact continuous-time observables on [0, T] (a ``solvers.particles.continuous_time.ContinuousTimeObservables``)."""
     ratios = np.stack([o.lemma_5_1_current, o.lemma_5_1_hull, o.lemma_5_1_initial_span], axis=1)
     exact = "exact over every t in [0, T] (replay of the event log)"
     return {
