@@ -98,22 +98,18 @@ def run_particles(
         replay = ContinuousTimeReplay(
             start_state.x[0], start_state.y[0], start_state.vx[0], start_state.vy[0], float(T), functionals=tuple(continuous_time)
         )
-        sinks.append(lambda chunk: replay.feed(*chunk))
     keep = record_events and on_events is None
-    kept: list[EventChunk] = []
-    if keep and sinks:  # the replay takes the stream, so the log is kept here
-        sinks.append(lambda chunk: kept.append(EventChunk(*(column.copy() for column in chunk))))
+    if replay is not None and not keep:  # the replay reads the stream: no log in memory
+        sinks.append(lambda chunk: replay.feed(*chunk))
     stream = None if not sinks else sinks[0] if len(sinks) == 1 else lambda chunk: [sink(chunk) for sink in sinks]
     run = simulate(x0, y0, t_out, m=m, n=n, record_events=keep, on_events=stream, progress=progress, run_to_final=run_to_final)
     rank_engine = run.engine == "rank"
     data_vars = _state_vars(run, rank_engine)
     if on_events is None:
-        if kept:
-            log = EventChunk(*(np.concatenate(parts) for parts in zip(*kept, strict=True)))
-        else:
-            log = EventChunk(run.event_t, run.event_kind, run.event_i, run.event_j) if keep else EventChunk.empty()
-        data_vars |= _event_vars(log)
+        data_vars |= _event_vars(EventChunk(run.event_t, run.event_kind, run.event_i, run.event_j))
     if replay is not None:
+        if keep:
+            replay.feed(run.event_t, run.event_kind, run.event_i, run.event_j)
         data_vars |= _continuous_time_vars(replay.result())
     placement_used = "explicit" if case.particles is not None else "grid" if case.atomisation == "grid" else placement or "right"
     config = {"case": case.name, "N": run.N, "T": float(T), "nt": int(nt), "placement": placement_used}

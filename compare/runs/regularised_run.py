@@ -81,7 +81,7 @@ def run_regularised(
 
 
 def _state_vars(run: RegularisedRun) -> dict:
-    energy = np.array([regularised_energy(x, y, run.m, run.n, run.delta) for x, y in zip(run.x, run.y, strict=True)])
+    energy = regularised_energy(run.x, run.y, run.m, run.n, run.delta)  # one per output time
     return {
         "x": (("t", "i"), run.x, {**UNIT, "long_name": "position of the rho-particle x_i"}),
         "y": (("t", "j"), run.y, {**UNIT, "long_name": "position of the eta-particle y_j"}),

@@ -26,9 +26,10 @@ spec, their distances to the reference (``continuum_err``) and observed orders i
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -53,7 +54,18 @@ from compare.studies.reference import (
 )
 from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_norm
 
-__all__ = ["METRICS", "M_NORMS", "REFERENCE_LIMIT", "assemble", "fit_power", "particle_errors", "plan"]
+__all__ = [
+    "METRICS",
+    "M_NORMS",
+    "REFERENCE_LIMIT",
+    "LogLogFit",
+    "assemble",
+    "cf_var",
+    "fit_power",
+    "log_log_fit",
+    "particle_errors",
+    "plan",
+]
 
 METRICS = ("w1_emp", "w2_emp", "winf_emp", "w1_rec", "w2_rec", "winf_rec", "l1_rec", "energy_gap", "weak_residual")
 SPECIES_METRICS = METRICS[:7]
@@ -83,26 +95,53 @@ Runs = Callable[[Any], xr.Dataset]
 """``runs(job)``: the Dataset of a job of the study (computed in this process or read from its file)."""
 
 
+class LogLogFit(NamedTuple):
+    """Least squares ``log v = intercept + slope log N`` on the usable points: their number, the mean
+    and the sum of squared deviations of ``log N``, and the residual sum of squares."""
+
+    intercept: float
+    slope: float
+    points: int
+    mean_log_N: float
+    sxx: float
+    residual_ss: float
+
+    def prediction_se(self, log_N: float) -> float:
+        """Standard error of the fitted ``log v`` at ``log N`` (NaN with two points)."""
+        if self.points <= 2:
+            return math.nan
+        s2 = self.residual_ss / (self.points - 2)
+        return math.sqrt(s2 * (1.0 / self.points + (log_N - self.mean_log_N) ** 2 / self.sxx))
+
+
+def log_log_fit(N: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray) -> LogLogFit | None:
+    """The ``LogLogFit`` of ``values`` against ``N``, leaving out non-positive and non-finite values;
+    None with fewer than two usable points."""
+    u = np.log(np.asarray(N, dtype=float))
+    v = np.asarray(values, dtype=float)
+    keep = np.isfinite(v) & (v > 0)
+    u, w = u[keep], np.log(v[keep])
+    if u.size < 2:
+        return None
+    centred = u - u.mean()
+    sxx = float(np.sum(centred**2))
+    q = float(np.sum(centred * (w - w.mean())) / sxx)
+    intercept = float(w.mean() - q * u.mean())
+    residual = w - intercept - q * u
+    return LogLogFit(intercept, q, int(u.size), float(u.mean()), sxx, float(np.sum(residual**2)))
+
+
 def fit_power(N: Sequence[float] | np.ndarray, values: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
     """Least-squares fit of ``log v = log C + q log N``; returns ``(q, standard error of q, C)``.
 
     Points with a non-positive or non-finite value are left out; with fewer than two points the
     result is NaN, with two the standard error is NaN (no residual degree of freedom).
     """
-    u = np.log(np.asarray(N, dtype=float))
-    v = np.asarray(values, dtype=float)
-    keep = np.isfinite(v) & (v > 0)
-    u, w = u[keep], np.log(v[keep])
-    if u.size < 2:
+    fit = log_log_fit(N, values)
+    if fit is None:
         return np.nan, np.nan, np.nan
-    centred = u - u.mean()
-    q = float(np.sum(centred * (w - w.mean())) / np.sum(centred**2))
-    intercept = float(w.mean() - q * u.mean())
-    se = np.nan
-    if u.size > 2:
-        residual = w - intercept - q * u
-        se = float(np.sqrt(np.sum(residual**2) / (u.size - 2) / np.sum(centred**2)))
-    return q, se, float(np.exp(intercept))
+    se = float(np.sqrt(fit.residual_ss / (fit.points - 2) / fit.sxx)) if fit.points > 2 else np.nan
+    return fit.slope, se, float(np.exp(fit.intercept))
 
 
 def plan(spec: StudySpec) -> StudyJobs:
@@ -179,7 +218,8 @@ def _max_relative_increase(values: np.ndarray) -> float:
         return float(np.max(np.diff(values, axis=-1) / np.abs(values[..., :-1])))
 
 
-def _var(dims: tuple[str, ...], values: Any, long_name: str, **attrs: Any) -> tuple:
+def cf_var(dims: tuple[str, ...], values: Any, long_name: str, **attrs: Any) -> tuple:
+    """A Dataset variable ``(dims, values, attributes)`` with CF ``long_name`` and ``units = "1"`` (or ``attrs``)."""
     return dims, values, {**UNIT, "long_name": long_name, **attrs}
 
 
@@ -194,17 +234,17 @@ def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -
     fits = np.array([fit_power(N, sup_err[:, k]) for k in range(len(METRICS))])
     ref_error_sup = _nanmax(_reference_error(ref, stack["energy"].shape[1]), axis=(0, 2))
     limit = np.array([ref_error_sup[REF_METRICS.index(REF_METRIC_OF[m])] if m in REF_METRIC_OF else 0.0 for m in METRICS])
-    out = {name: _var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference") for name in SPECIES_METRICS}
+    out = {name: cf_var(("N", "species", "t"), stack[name], f"{name.replace('_', ' ')} against the reference") for name in SPECIES_METRICS}
     out.update(
-        energy_gap=_var(("N", "t"), stack["energy_gap"], "|E[Z] - E_ref|"),
-        weak_residual=_var(
+        energy_gap=cf_var(("N", "t"), stack["energy_gap"], "|E[Z] - E_ref|"),
+        weak_residual=cf_var(
             ("N", "t"), stack["weak_residual"], "weak-form consistency residual of the reconstruction (16), no initial term"
         ),
-        sup_err=_var(("N", "metric"), sup_err, "supremum over output times (and species) of the error"),
-        order=_var(("metric",), -fits[:, 0], "observed order p of sup_err ~ C N^-p (least squares, log-log)"),
-        order_se=_var(("metric",), fits[:, 1], "standard error of the observed order"),
-        order_constant=_var(("metric",), fits[:, 2], "constant C of the fit sup_err ~ C N^-p"),
-        sampling_change=_var(
+        sup_err=cf_var(("N", "metric"), sup_err, "supremum over output times (and species) of the error"),
+        order=cf_var(("metric",), -fits[:, 0], "observed order p of sup_err ~ C N^-p (least squares, log-log)"),
+        order_se=cf_var(("metric",), fits[:, 1], "standard error of the observed order"),
+        order_constant=cf_var(("metric",), fits[:, 2], "constant C of the fit sup_err ~ C N^-p"),
+        sampling_change=cf_var(
             ("metric",),
             sampling_change,
             "largest relative drop of sup_err over N when every other output time is left out",
@@ -227,26 +267,26 @@ def _check_vars(stack: dict[str, np.ndarray], runs: list[dict[str, Any]], ref: R
     dx = np.diff(ref.x_edge)
     lm_ref = np.stack([sum(np.sum(ref.averages[sp] ** m * dx, axis=1) for sp in SPECIES) for m in M_NORMS])
     out = dict(
-        energy=_var(("N", "t"), stack["energy"], "particle energy E[Z]"),
-        energy_ref=_var(("t",), ref.energy, "reference energy"),
-        dissipation=_var(("N", "t"), stack["dissipation"], "particle dissipation sum m x'^2 + sum n y'^2"),
-        dissipation_ref=_var(("t",), ref.dissipation, "reference dissipation -dE/dt"),
-        lemma51_w1=_var(("N", "species", "t"), stack["lemma51_w1"], "W1(empirical, reconstruction)"),
-        lemma51_bound=_var(("N", "species", "t"), stack["lemma51_bound"], "Lemma 5.1 bound (x_N(t) - x_1(t))/(2N)"),
-        lm_sum=_var(("N", "m_norm", "t"), stack["lm_sum"], "||rho~||_m^m + ||eta~||_m^m"),
-        lm_sum_ref=_var(("m_norm", "t"), lm_ref, "||rho||_m^m + ||eta||_m^m of the reference cell averages"),
-        prop52_max_increase=_var(("N", "m_norm"), prop_increase, "largest relative increase of lm_sum between outputs"),
-        sup_max=_var(("N", "t"), stack["sup_max"], "max(||rho~||_inf, ||eta~||_inf)"),
-        sup_sum=_var(("N", "t"), stack["sup_sum"], "||rho~||_inf + ||eta~||_inf"),
-        sup_max_increase=_var(
+        energy=cf_var(("N", "t"), stack["energy"], "particle energy E[Z]"),
+        energy_ref=cf_var(("t",), ref.energy, "reference energy"),
+        dissipation=cf_var(("N", "t"), stack["dissipation"], "particle dissipation sum m x'^2 + sum n y'^2"),
+        dissipation_ref=cf_var(("t",), ref.dissipation, "reference dissipation -dE/dt"),
+        lemma51_w1=cf_var(("N", "species", "t"), stack["lemma51_w1"], "W1(empirical, reconstruction)"),
+        lemma51_bound=cf_var(("N", "species", "t"), stack["lemma51_bound"], "Lemma 5.1 bound (x_N(t) - x_1(t))/(2N)"),
+        lm_sum=cf_var(("N", "m_norm", "t"), stack["lm_sum"], "||rho~||_m^m + ||eta~||_m^m"),
+        lm_sum_ref=cf_var(("m_norm", "t"), lm_ref, "||rho||_m^m + ||eta||_m^m of the reference cell averages"),
+        prop52_max_increase=cf_var(("N", "m_norm"), prop_increase, "largest relative increase of lm_sum between outputs"),
+        sup_max=cf_var(("N", "t"), stack["sup_max"], "max(||rho~||_inf, ||eta~||_inf)"),
+        sup_sum=cf_var(("N", "t"), stack["sup_sum"], "||rho~||_inf + ||eta~||_inf"),
+        sup_max_increase=cf_var(
             ("N",), np.array([_max_relative_increase(r["sup_max"]) for r in runs]), "largest relative increase of sup_max between outputs"
         ),
-        sup_sum_increase=_var(
+        sup_sum_increase=cf_var(
             ("N",), np.array([_max_relative_increase(r["sup_sum"]) for r in runs]), "largest relative increase of sup_sum between outputs"
         ),
-        mixing_w1=_var(("N", "t"), stack["mixing_w1"], "W1(rho^N, eta^N) between the species"),
-        mixing_w1_ref=_var(("t",), mixing(ref), "W1(rho, eta) of the reference"),
-        t_final=_var(("N",), stack["t_final"], "time at which the particles reach x_i = y_i"),
+        mixing_w1=cf_var(("N", "t"), stack["mixing_w1"], "W1(rho^N, eta^N) between the species"),
+        mixing_w1_ref=cf_var(("t",), mixing(ref), "W1(rho, eta) of the reference"),
+        t_final=cf_var(("N",), stack["t_final"], "time at which the particles reach x_i = y_i"),
         n_events=(("N",), stack["n_events"].astype(np.int64), {**UNIT, "long_name": "events up to the final state"}),
     )
     return out | _continuous_time_checks(stack)
@@ -260,16 +300,16 @@ def _continuous_time_checks(stack: dict[str, np.ndarray]) -> dict:
     proven = ratio[..., [LEMMA51_FORMS.index("current_span"), LEMMA51_FORMS.index("joint_hull")]]
     paper = ratio[..., LEMMA51_FORMS.index("initial_span")]
     return dict(
-        sup_sum_peak=_var(("N",), stack["sup_sum_peak"], "max_t (sup rho~ + sup eta~)(t) / (sup rho~ + sup eta~)(0) - 1", **exact),
-        sup_sum_peak_t=_var(("N",), stack["sup_sum_peak_t"], "first time sup_sum_peak is reached", **exact),
-        sup_max_peak=_var(("N",), stack["sup_max_peak"], "max_t max(sup rho~, sup eta~)(t) / max(sup rho~, sup eta~)(0) - 1", **exact),
-        sup_max_peak_t=_var(("N",), stack["sup_max_peak_t"], "first time sup_max_peak is reached", **exact),
+        sup_sum_peak=cf_var(("N",), stack["sup_sum_peak"], "max_t (sup rho~ + sup eta~)(t) / (sup rho~ + sup eta~)(0) - 1", **exact),
+        sup_sum_peak_t=cf_var(("N",), stack["sup_sum_peak_t"], "first time sup_sum_peak is reached", **exact),
+        sup_max_peak=cf_var(("N",), stack["sup_max_peak"], "max_t max(sup rho~, sup eta~)(t) / max(sup rho~, sup eta~)(0) - 1", **exact),
+        sup_max_peak_t=cf_var(("N",), stack["sup_max_peak_t"], "first time sup_max_peak is reached", **exact),
         sup_max_holds=(
             ("N",),
             (stack["sup_max_violation"] <= CHECK_RTOL) & ~(stack["sup_max_peak"] > CHECK_RTOL),
             {"long_name": "max(sup rho~, sup eta~) non-increasing on [0, T]", **exact},
         ),
-        prop52_violation=_var(
+        prop52_violation=cf_var(
             ("N", "m_norm"), stack["functional_violation"], "largest normalised left derivative of lm_sum (> 0: it rises)", **exact
         ),
         prop52_holds=(
@@ -277,7 +317,7 @@ def _continuous_time_checks(stack: dict[str, np.ndarray]) -> dict:
             np.all(stack["functional_violation"] <= CHECK_RTOL, axis=1),
             {"long_name": "Prop. 5.2 monotonicity holds on [0, T]", **exact},
         ),
-        lemma51_ratio=_var(("N", "species", "lemma51_form"), ratio, "sup_t 2N W1(rho^N, rho~^N) / span (<= 1: the bound holds)", **exact),
+        lemma51_ratio=cf_var(("N", "species", "lemma51_form"), ratio, "sup_t 2N W1(rho^N, rho~^N) / span (<= 1: the bound holds)", **exact),
         lemma51_holds=(
             ("N",),
             np.all(proven <= 1.0 + CHECK_RTOL, axis=(1, 2)),
@@ -288,13 +328,13 @@ def _continuous_time_checks(stack: dict[str, np.ndarray]) -> dict:
             np.all(paper <= 1.0 + CHECK_RTOL, axis=1),
             {"long_name": "Lemma 5.1's last step, each species' own initial span, on [0, T] (can fail)", **exact},
         ),
-        energy_identity_residual=_var(
+        energy_identity_residual=cf_var(
             ("N",), stack["energy_identity_residual"], "largest |E(b) - E(a) + dissipation (b - a)| between events", **exact
         ),
-        lipschitz_reconstruction=_var(
+        lipschitz_reconstruction=cf_var(
             ("N", "species"), stack["lipschitz_reconstruction"], "Lemma 5.2's constant: sup_t W1 speed of rho~", **exact
         ),
-        min_third_gap=_var(
+        min_third_gap=cf_var(
             ("N",), stack["min_third_gap"], "smallest distance of a meeting point to a third particle (> 0: binary collisions)", **exact
         ),
     )
@@ -308,17 +348,17 @@ def _reference_error(ref: Reference, nt: int) -> np.ndarray:
 
 def _reference_vars(ref: Reference, ref_error_sup: np.ndarray, nt: int) -> dict:
     return dict(
-        ref_error=_var(
+        ref_error=cf_var(
             ("ref_check", "ref_metric", "t"),
             _reference_error(ref, nt),
             "distance of the reference to a second solution, max over species (exact reference: 0)",
         ),
-        reference_error=_var(("ref_metric",), ref_error_sup, "estimated error of the reference, max over time and checks"),
-        reference_order=_var(
+        reference_error=cf_var(("ref_metric",), ref_error_sup, "estimated error of the reference, max over time and checks"),
+        reference_order=cf_var(
             ("ref_metric",), reference_order(ref), "observed order of a pseudo-inverse reference in its resolution (NaN otherwise)"
         ),
-        rho_ref=_var(("t", "x"), ref.averages["rho"], "reference rho, cell averages"),
-        eta_ref=_var(("t", "x"), ref.averages["eta"], "reference eta, cell averages"),
+        rho_ref=cf_var(("t", "x"), ref.averages["rho"], "reference rho, cell averages"),
+        eta_ref=cf_var(("t", "x"), ref.averages["eta"], "reference eta, cell averages"),
     )
 
 
@@ -329,11 +369,13 @@ def _continuum_vars(spec: StudySpec, jobs: StudyJobs, runs: Runs, ref: Reference
     cells = np.asarray(spec.scheme_cells)
     order = np.array([[-fit_power(cells, sup[s, :, m])[0] for m in range(len(REF_METRICS))] for s in range(len(spec.schemes))])
     return dict(
-        continuum_err=_var(
+        continuum_err=cf_var(
             ("scheme", "cells", "ref_metric", "t"), err, "distance of the continuum run to the study's reference, max over species"
         ),
-        continuum_sup_err=_var(("scheme", "cells", "ref_metric"), sup, "supremum over time of continuum_err"),
-        continuum_order=_var(("scheme", "ref_metric"), order, "observed order q of continuum_sup_err ~ C cells^-q (zero errors left out)"),
+        continuum_sup_err=cf_var(("scheme", "cells", "ref_metric"), sup, "supremum over time of continuum_err"),
+        continuum_order=cf_var(
+            ("scheme", "ref_metric"), order, "observed order q of continuum_sup_err ~ C cells^-q (zero errors left out)"
+        ),
     )
 
 
@@ -400,8 +442,8 @@ def assemble(spec: StudySpec, runs: Runs) -> xr.Dataset:
     data_vars, ref_error_sup = _error_vars(spec, stack, ref)
     data_vars |= _check_vars(stack, errors, ref) | _reference_vars(ref, ref_error_sup, t.size)
     shown = particle_runs[spec.Ns.index(spec.N_show)]
-    data_vars["x_show"] = _var(("t", "i_show"), shown["x"].values, f"positions x_i for N = {spec.N_show}")
-    data_vars["y_show"] = _var(("t", "i_show"), shown["y"].values, f"positions y_j for N = {spec.N_show}")
+    data_vars["x_show"] = cf_var(("t", "i_show"), shown["x"].values, f"positions x_i for N = {spec.N_show}")
+    data_vars["y_show"] = cf_var(("t", "i_show"), shown["y"].values, f"positions y_j for N = {spec.N_show}")
     wall = sum(float(runs(job).attrs["wall_time_s"]) for job in [*jobs.particles.values(), *jobs.reference.values()])
     if spec.schemes:
         data_vars |= _continuum_vars(spec, jobs, runs, ref)

@@ -39,7 +39,7 @@ import xarray as xr
 from compare.metrics import Empirical, wasserstein
 from compare.runs.io import provenance_attrs
 from compare.runs.times import output_times
-from compare.studies.assembly import fit_power, plan, reference_of
+from compare.studies.assembly import cf_var, fit_power, log_log_fit, plan, reference_of
 from compare.studies.jobs import Job, StudySpec, make_job
 from compare.studies.reference import Reference
 from solvers.checks import check_number
@@ -154,26 +154,6 @@ def sup_errors(run: xr.Dataset, reference: Reference) -> np.ndarray:
     return out
 
 
-def _line(N: np.ndarray, errors: np.ndarray) -> tuple[float, float, float, float, float] | None:
-    """Least squares ``log e = a + q log N``: ``(a, q, s, mean log N, sum of squares of log N)`` with
-    ``s`` the residual standard deviation (NaN with two points); None with fewer than two usable points."""
-    keep = np.isfinite(errors) & (errors > 0)
-    u, w = np.log(N[keep]), np.log(errors[keep])
-    if u.size < 2:
-        return None
-    mean, sxx = float(u.mean()), float(np.sum((u - u.mean()) ** 2))
-    q = float(np.sum((u - mean) * (w - w.mean())) / sxx)
-    a = float(w.mean() - q * mean)
-    s = float(np.sqrt(np.sum((w - a - q * u) ** 2) / (u.size - 2))) if u.size > 2 else math.nan
-    return a, q, s, mean, sxx
-
-
-def _prediction_se(line: tuple[float, float, float, float, float], u: float, points: int) -> float:
-    """Standard error of the fitted ``log e`` at ``log N = u``."""
-    _, _, s, mean, sxx = line
-    return s * math.sqrt(1.0 / points + (u - mean) ** 2 / sxx)
-
-
 def needed_N(N: Sequence[float], exact: Sequence[float], method: Sequence[float], target_N: float = TARGET_N) -> tuple[float, float, float]:
     """The N at which the fitted law of ``method``'s errors reaches the exact engine's fitted error at
     ``target_N``, with its one-standard-error range ``(N*, low, high)``.
@@ -185,21 +165,16 @@ def needed_N(N: Sequence[float], exact: Sequence[float], method: Sequence[float]
     ``|q|``. A method whose fitted order ``-q`` is at most ``FLOOR_ORDER`` does not decrease over the
     data, and no N is extrapolated: ``(inf, inf, inf)``; with fewer than three N the range is NaN.
     """
-    N = np.asarray(N, dtype=float)
-    fit_exact, fit = _line(N, np.asarray(exact, dtype=float)), _line(N, np.asarray(method, dtype=float))
+    fit_exact, fit = log_log_fit(N, exact), log_log_fit(N, method)
     if fit_exact is None or fit is None:
         return math.nan, math.nan, math.nan
-    if -fit[1] <= FLOOR_ORDER:
+    if -fit.slope <= FLOOR_ORDER:
         return math.inf, math.inf, math.inf
     u_target = math.log(target_N)
-    log_target = fit_exact[0] + fit_exact[1] * u_target
-    u_star = (log_target - fit[0]) / fit[1]
-    se = math.hypot(_prediction_se(fit_exact, u_target, N.size), _prediction_se(fit, u_star, N.size)) / abs(fit[1])
+    log_target = fit_exact.intercept + fit_exact.slope * u_target
+    u_star = (log_target - fit.intercept) / fit.slope
+    se = math.hypot(fit_exact.prediction_se(u_target), fit.prediction_se(u_star)) / abs(fit.slope)
     return math.exp(u_star), math.exp(u_star - se), math.exp(u_star + se)
-
-
-def _var(dims: tuple[str, ...], values: Any, long_name: str, **attrs: Any) -> tuple:
-    return (dims, values, {"units": "1", "long_name": long_name, **attrs})
 
 
 def assemble_regularised(spec: RegularisedSpec, runs: Callable[[Job], xr.Dataset]) -> xr.Dataset:
@@ -220,19 +195,19 @@ def assemble_regularised(spec: RegularisedSpec, runs: Callable[[Job], xr.Dataset
     t = output_times(base.T, base.nt)
     ref_w1 = max((float(np.max(error[0])) for error in reference.error.values()), default=0.0)  # row 0: W1
     data_vars = {
-        "sup_err": _var(("variant", "N", "metric"), sup_err, "sup over output times and species of the distance to the reference"),
-        "delta": _var(("variant", "N"), delta, "smoothing width delta_N of the kernel (0: exact kernel)"),
-        "order": _var(("variant", "metric"), -fits[:, :, 0], "observed order p of sup_err ~ C N^-p (least squares)"),
-        "order_se": _var(("variant", "metric"), fits[:, :, 1], "standard error of the observed order"),
-        "order_constant": _var(("variant", "metric"), fits[:, :, 2], "constant C of the fitted law sup_err ~ C N^-p"),
-        "N_needed": _var(
+        "sup_err": cf_var(("variant", "N", "metric"), sup_err, "sup over output times and species of the distance to the reference"),
+        "delta": cf_var(("variant", "N"), delta, "smoothing width delta_N of the kernel (0: exact kernel)"),
+        "order": cf_var(("variant", "metric"), -fits[:, :, 0], "observed order p of sup_err ~ C N^-p (least squares)"),
+        "order_se": cf_var(("variant", "metric"), fits[:, :, 1], "standard error of the observed order"),
+        "order_constant": cf_var(("variant", "metric"), fits[:, :, 2], "constant C of the fitted law sup_err ~ C N^-p"),
+        "N_needed": cf_var(
             ("variant",), needed[:, 0], f"N at which the fitted W1 law reaches the exact engine's fitted W1 error at N = {TARGET_N}"
         ),
-        "N_needed_low": _var(("variant",), needed[:, 1], "N_needed one standard error of the inverse prediction lower"),
-        "N_needed_high": _var(("variant",), needed[:, 2], "N_needed one standard error of the inverse prediction higher"),
-        "integrator_error": _var(("variant", "N"), integrator, "the integrator's estimated position error (0: exact engine)"),
-        "integrator_share": _var(("variant", "N"), integrator / sup_err[:, :, 0], "integrator_error / sup W1 error"),
-        "wall_time": _var(("variant", "N"), wall, "wall time of the run", units="s"),
+        "N_needed_low": cf_var(("variant",), needed[:, 1], "N_needed one standard error of the inverse prediction lower"),
+        "N_needed_high": cf_var(("variant",), needed[:, 2], "N_needed one standard error of the inverse prediction higher"),
+        "integrator_error": cf_var(("variant", "N"), integrator, "the integrator's estimated position error (0: exact engine)"),
+        "integrator_share": cf_var(("variant", "N"), integrator / sup_err[:, :, 0], "integrator_error / sup W1 error"),
+        "wall_time": cf_var(("variant", "N"), wall, "wall time of the run", units="s"),
     }
     coords = {
         "variant": ("variant", list(methods), {"long_name": "exact engine or delta schedule", "schedules": json.dumps(SCHEDULES)}),
