@@ -195,35 +195,36 @@ def _cmd_particles(args: argparse.Namespace) -> int:
     try:
         with compile_notice():
             if args.delta is None:
-                ds, line = _exact_particles(args, case, out, events)
+                attrs, line = _exact_particles(args, case, out, events)
             else:
-                ds, line = _regularised_particles(args, case, out)
+                attrs, line = _regularised_particles(args, case, out)
     except MemoryError:
         raise InputError(f"out of memory in a run of {N_x} + {N_y} particles with {args.nt + 1} output times; lower --nt or --N") from None
-    print(line(ds, wall_time=ds.attrs["wall_time_s"], out=out))
+    print(line(attrs, wall_time=attrs["wall_time_s"], out=out))
     return 0
 
 
-def _exact_particles(args: argparse.Namespace, case: Any, out: Path, events: bool) -> tuple[Any, Callable[..., str]]:
+def _exact_particles(args: argparse.Namespace, case: Any, out: Path, events: bool) -> tuple[dict[str, Any], Callable[..., str]]:
+    """Run and write an exact particle run without importing xarray; its attributes and summary line."""
     from compare.runs.particle_run import summary_line, write_particle_run
 
     progress = progress_line(args, case.T if args.T is None else args.T)
     try:
-        ds = write_particle_run(out, case, events=events, N=args.N, T=args.T, nt=args.nt, placement=args.placement, progress=progress)
+        parts = write_particle_run(out, case, events=events, N=args.N, T=args.T, nt=args.nt, placement=args.placement, progress=progress)
     finally:
         if progress is not None:
             progress.close()
-    return ds, summary_line
+    return parts.attrs, summary_line
 
 
-def _regularised_particles(args: argparse.Namespace, case: Any, out: Path) -> tuple[Any, Callable[..., str]]:
+def _regularised_particles(args: argparse.Namespace, case: Any, out: Path) -> tuple[dict[str, Any], Callable[..., str]]:
     from compare.runs.io import write_dataset
     from compare.runs.regularised_run import run_regularised, summary_line
 
     tol = 1e-7 if args.tol is None else args.tol
     ds = run_regularised(case, delta=args.delta, N=args.N, T=args.T, nt=args.nt, placement=args.placement, tol=tol)
     write_dataset(ds, make_parent(out))
-    return ds, summary_line
+    return ds.attrs, summary_line
 
 
 def _add_particles(sub: argparse._SubParsersAction) -> None:

@@ -1,8 +1,11 @@
 """NetCDF input/output of run Datasets: atomic, losslessly compressed writes and provenance.
 
-Files are NetCDF-4 written by xarray's ``h5netcdf`` engine. Every numeric variable (data and
-coordinates) is stored with lossless zlib compression (level 4, shuffle); strings are stored as
-variable-length strings, which HDF5 cannot compress.
+Files are NetCDF-4 written through ``h5netcdf``: by xarray (``write_dataset``), or directly from a
+Dataset's parts (``DatasetParts``, ``write_parts`` and ``write_streamed``), which needs no xarray and
+lets the command line's particle runs start fast; both read back identically with
+``xarray.open_dataset``. Every numeric variable (data and coordinates) is stored with lossless zlib
+compression (level 4, shuffle); strings are stored as variable-length strings, which HDF5 cannot
+compress. xarray is imported only where a Dataset is built or read.
 """
 
 from __future__ import annotations
@@ -16,27 +19,35 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import h5netcdf
+import h5py
 import numpy as np
-import xarray as xr
 
 from solvers.errors import InputError
 
+if TYPE_CHECKING:
+    import xarray as xr
+
 __all__ = [
     "APPEND_CHUNK",
+    "DatasetParts",
     "atomic_path",
     "package_version",
     "prepare_directory",
     "provenance_attrs",
     "read_dataset",
     "write_dataset",
+    "write_parts",
     "write_streamed",
     "write_text",
 ]
 
 _ENGINE = "h5netcdf"
 _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
+_GZIP = {"compression": "gzip", "compression_opts": _COMPRESSION["complevel"], "shuffle": True}
+"""``_COMPRESSION`` in h5netcdf's arguments."""
 APPEND_CHUNK = 1 << 16
 """Rows of one HDF5 chunk of a variable on an unlimited dimension (``write_streamed``)."""
 
@@ -100,12 +111,55 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
+class DatasetParts(NamedTuple):
+    """A Dataset as the arguments of ``xarray.Dataset``: ``data_vars`` and ``coords`` map a name to
+    ``(dims, values[, attributes])``, ``attrs`` are the flat global attributes. Values are numeric or
+    string arrays (or scalars); coordinates are dimension coordinates."""
+
+    data_vars: dict[str, tuple]
+    coords: dict[str, tuple]
+    attrs: dict[str, Any]
+
+    def to_dataset(self) -> xr.Dataset:
+        """The ``xarray.Dataset`` of these parts."""
+        import xarray as xr
+
+        return xr.Dataset(self.data_vars, self.coords, self.attrs)
+
+
+def _write_variables(file: h5netcdf.File, parts: DatasetParts) -> None:
+    """Add the coordinates, data variables and global attributes of ``parts`` to an open file:
+    numeric variables zlib-compressed (``_GZIP``), strings variable-length."""
+    for name, (dims, values, *attrs) in {**parts.coords, **parts.data_vars}.items():
+        values = np.asarray(values)
+        dims = (dims,) if isinstance(dims, str) else tuple(dims)
+        for dim, size in zip(dims, values.shape, strict=True):
+            if dim not in file.dimensions:
+                file.dimensions[dim] = size
+        if values.dtype.kind in "biuf":
+            var = file.create_variable(name, dims, values.dtype, data=values, **(_GZIP if values.ndim else {}))
+        elif values.dtype.kind in "UO":
+            var = file.create_variable(name, dims, dtype=h5py.string_dtype(), data=values.astype(object))
+        else:
+            raise TypeError(f"variable {name} of dtype {values.dtype} is neither numeric nor a string; convert it before writing")
+        var.attrs.update(*attrs)
+    file.attrs.update(parts.attrs)
+
+
+def write_parts(parts: DatasetParts, path: str | os.PathLike[str]) -> Path:
+    """Write the Dataset of ``parts`` to ``path`` atomically (``atomic_path``) without xarray; it reads
+    back as ``parts.to_dataset()`` (``xarray.open_dataset``, ``read_dataset``)."""
+    with atomic_path(path) as tmp, h5netcdf.File(tmp, "w") as file:
+        _write_variables(file, parts)
+    return Path(path)
+
+
 def write_streamed(
     path: str | os.PathLike[str],
     dim: str,
     variables: Mapping[str, tuple[np.dtype, dict]],
-    produce: Callable[[Callable[[Sequence[np.ndarray]], None]], xr.Dataset],
-) -> xr.Dataset:
+    produce: Callable[[Callable[[Sequence[np.ndarray]], None]], DatasetParts],
+) -> DatasetParts:
     """Write a Dataset whose variables on ``dim`` are produced piece by piece, atomically.
 
     ``dim`` is an unlimited NetCDF dimension holding ``variables`` (name -> (dtype, attributes), each a
@@ -113,33 +167,30 @@ def write_streamed(
     work, calling ``append(columns)`` with one array per variable (in the order of ``variables``, of one
     length) whenever rows are ready, so they go to the file at once and need no memory afterwards; it
     returns the rest of the Dataset (no variable on ``dim``), which is added to the same file. The
-    file reads back as one Dataset (``read_dataset``, ``xarray.open_dataset``); like ``write_dataset``
+    file reads back as one Dataset (``read_dataset``, ``xarray.open_dataset``); like ``write_parts``
     the path appears whole or not at all.
 
     Returns:
-        The Dataset ``produce`` returned (without the streamed variables).
+        The parts ``produce`` returned (without the streamed variables).
     """
-    with atomic_path(path) as tmp:
-        with h5netcdf.File(tmp, "w") as file:
-            file.dimensions[dim] = None
-            columns = []
-            for name, (dtype, attrs) in variables.items():
-                var = file.create_variable(
-                    name, (dim,), dtype, chunks=(APPEND_CHUNK,), compression="gzip", compression_opts=4, shuffle=True
-                )
-                var.attrs.update(attrs)
-                columns.append(var)
+    with atomic_path(path) as tmp, h5netcdf.File(tmp, "w") as file:
+        file.dimensions[dim] = None
+        columns = []
+        for name, (dtype, attrs) in variables.items():
+            var = file.create_variable(name, (dim,), dtype, chunks=(APPEND_CHUNK,), **_GZIP)
+            var.attrs.update(attrs)
+            columns.append(var)
 
-            def append(values: Sequence[np.ndarray]) -> None:
-                start = file.dimensions[dim].size
-                stop = start + len(values[0])
-                file.resize_dimension(dim, stop)
-                for var, column in zip(columns, values, strict=True):
-                    var[start:stop] = column
+        def append(values: Sequence[np.ndarray]) -> None:
+            start = file.dimensions[dim].size
+            stop = start + len(values[0])
+            file.resize_dimension(dim, stop)
+            for var, column in zip(columns, values, strict=True):
+                var[start:stop] = column
 
-            ds = produce(append)
-        ds.to_netcdf(tmp, mode="a", engine=_ENGINE, encoding=_encoding(ds))
-    return ds
+        parts = produce(append)
+        _write_variables(file, parts)
+    return parts
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -167,7 +218,10 @@ def prepare_directory(out: str | os.PathLike[str], *, check_only: bool = False) 
 
 
 def read_dataset(path: str | os.PathLike[str]) -> xr.Dataset:
-    """Load a Dataset written by ``write_dataset`` fully into memory and close the file."""
+    """Load a Dataset written by ``write_dataset``, ``write_parts`` or ``write_streamed`` fully into
+    memory and close the file."""
+    import xarray as xr
+
     source = Path(path)
     if not source.is_file():
         raise InputError(f"{source} does not exist; pass the path of a NetCDF file written by this package")

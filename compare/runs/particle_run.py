@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import xarray as xr
 
 from compare.runs.cases import Case, initial_state, load_case
-from compare.runs.io import prepare_directory, provenance_attrs, write_dataset, write_streamed
+from compare.runs.io import DatasetParts, prepare_directory, provenance_attrs, write_parts, write_streamed
 from compare.runs.times import output_times
 from compare.text import plural
 from solvers.errors import CaseError
@@ -38,14 +37,32 @@ from solvers.particles.energy import discrete_energy, dissipation
 from solvers.particles.engine import ParticleRun, equal_masses, simulate
 from solvers.particles.events import EventChunk, Progress
 
-__all__ = ["EVENT_VARIABLES", "SOLVER_GENERAL", "SOLVER_RANK", "particle_coords", "run_particles", "summary_line", "write_particle_run"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = [
+    "EVENT_VARIABLES",
+    "SOLVER_GENERAL",
+    "SOLVER_RANK",
+    "particle_coords",
+    "particle_parts",
+    "run_particles",
+    "summary_line",
+    "write_particle_run",
+]
 
 SOLVER_RANK = "solvers.particles.engine.simulate (exact event-driven, equal masses: rank engine)"
 SOLVER_GENERAL = "solvers.particles.engine.simulate (exact event-driven, general masses: block engine)"
 UNIT = {"units": "1"}
 
 
-def run_particles(
+def run_particles(case: Case | str | Path, **params: Any) -> xr.Dataset:
+    """The Dataset of ``particle_parts(case, **params)``: the exact particle run of a case, in the
+    schema of the module docstring."""
+    return particle_parts(case, **params).to_dataset()
+
+
+def particle_parts(
     case: Case | str | Path,
     *,
     N: int | None = None,
@@ -57,11 +74,12 @@ def run_particles(
     continuous_time: Sequence[float] | None = None,
     on_events: Callable[[EventChunk], None] | None = None,
     progress: Progress | None = None,
-) -> xr.Dataset:
+) -> DatasetParts:
     """Run the exact particle solver on a case (``Case``, name or TOML path) up to time ``T``
     (default: the case's) with N rho-particles (default: the case's; ``compare.runs.cases.initial_state``
-    scales the eta count with it), output at the ``nt + 1`` times ``k T / nt``; return the Dataset
-    described in the module docstring.
+    scales the eta count with it), output at the ``nt + 1`` times ``k T / nt``; return the parts of
+    the Dataset described in the module docstring (``run_particles`` builds it; the command line
+    writes the parts without importing xarray).
 
     Args:
         case: a ``Case``, a shipped case's name or the path of a TOML case file.
@@ -79,8 +97,8 @@ def run_particles(
         progress: ``progress(events_done, t_now)``, called every few million events.
 
     Returns:
-        The run's Dataset; ``wall_time_s`` is the time of the whole call: initial state, engine,
-        energies, replay.
+        The run's ``DatasetParts``; ``wall_time_s`` is the time of the whole call: initial state,
+        engine, energies, replay.
     """
     start = time.perf_counter()
     case = case if isinstance(case, Case) else load_case(case)
@@ -123,7 +141,7 @@ def run_particles(
         coords |= _continuous_time_coords(tuple(continuous_time))
     attrs = _attrs(case, run, T, nt, placement_used, rank_engine, config)
     attrs["wall_time_s"] = time.perf_counter() - start
-    return xr.Dataset(data_vars=data_vars, coords=coords, attrs=attrs)
+    return DatasetParts(data_vars, coords, attrs)
 
 
 def particle_coords(t: np.ndarray, N_x: int, N_y: int) -> dict:
@@ -178,8 +196,9 @@ def _event_vars(log: EventChunk) -> dict:
     }
 
 
-def write_particle_run(out: str | Path, case: Case | str | Path, *, events: bool, **params: Any) -> xr.Dataset:
-    """Run ``run_particles(case, **params)`` and write its Dataset to ``out`` atomically.
+def write_particle_run(out: str | Path, case: Case | str | Path, *, events: bool, **params: Any) -> DatasetParts:
+    """Run ``particle_parts(case, **params)`` and write its Dataset to ``out`` atomically, without
+    importing xarray (``compare.runs.io.write_parts``).
 
     With ``events`` the event log is streamed to the file in chunks while the engine runs (an unlimited
     dimension ``event``, ``compare.runs.io.write_streamed``), so the run's memory stays O(N + chunk)
@@ -187,16 +206,16 @@ def write_particle_run(out: str | Path, case: Case | str | Path, *, events: bool
     ``out`` is created after the run, or before it when the log is streamed.
 
     Returns:
-        The Dataset written (without the event variables when they were streamed).
+        The parts written (without the event variables when they were streamed).
     """
     out = Path(out)
     if not events:
-        ds = run_particles(case, record_events=False, **params)
+        parts = particle_parts(case, record_events=False, **params)
         prepare_directory(out.parent)
-        write_dataset(ds, out)
-        return ds
+        write_parts(parts, out)
+        return parts
     prepare_directory(out.parent)
-    return write_streamed(out, "event", EVENT_VARIABLES, lambda append: run_particles(case, on_events=append, **params))
+    return write_streamed(out, "event", EVENT_VARIABLES, lambda append: particle_parts(case, on_events=append, **params))
 
 
 LEMMA51_FORMS = ("current_span", "joint_hull", "initial_span")
@@ -287,11 +306,10 @@ def _attrs(case: Case, run: ParticleRun, T: float, nt: int, placement: str, rank
     }
 
 
-def summary_line(ds: xr.Dataset, wall_time: float, out: str | Path) -> str:
-    """``overlap N=400: 12345 events (12000 crossings, 345 sticks) to T=2 in 0.05 s -> run.nc``; with
-    N_x != N_y ``N=300/200``, and the general engine adds ``, 17 merges`` to the counts (nouns in the
-    number of their count)."""
-    a = ds.attrs
+def summary_line(a: Mapping[str, Any], wall_time: float, out: str | Path) -> str:
+    """From a run's attributes ``a``: ``overlap N=400: 12345 events (12000 crossings, 345 sticks) to
+    T=2 in 0.05 s -> run.nc``; with N_x != N_y ``N=300/200``, and the general engine adds
+    ``, 17 merges`` to the counts (nouns in the number of their count)."""
     count = f"{a['N_x']}" if a["N_x"] == a["N_y"] else f"{a['N_x']}/{a['N_y']}"
     merges = f", {plural(a['n_merge'], 'merge')}" if a["solver"] == SOLVER_GENERAL else ""
     return (

@@ -147,7 +147,7 @@ def test_explicit_particle_case_rejects_an_N_override() -> None:
 
 
 def test_summary_line(overlap: xr.Dataset) -> None:
-    line = summary_line(overlap, wall_time=0.0512, out="run.nc")
+    line = summary_line(overlap.attrs, wall_time=0.0512, out="run.nc")
     a = overlap.attrs
     assert line == (f"overlap N=30: {a['n_events']} events ({a['n_cross']} crossings, {a['n_stick']} sticks) to T=1 in 0.05 s -> run.nc")
     assert re.fullmatch(r"overlap N=30: \d+ events \(\d+ crossings, \d+ sticks\) to T=1 in 0\.05 s -> run\.nc", line)
