@@ -62,16 +62,18 @@ def test_an_interrupted_stream_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def _after_child_run(args: list[str], tmp_path: Path, report: str) -> str:
+    """Run ``python -m compare ARGS`` in a child process (it must succeed) and return what it prints
+    last: the Python expression ``report`` evaluated there after the run (``sys`` and ``resource``
+    are imported)."""
+    code = f"import resource, sys\nfrom compare.cli import main\nassert main({args!r}) == 0\nprint({report})\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def _peak_rss_kib(args: list[str], tmp_path: Path) -> int:
     """Peak resident memory (KiB) of ``python -m compare ARGS`` in a child process."""
-    code = (
-        "import resource, sys\n"
-        "from compare.cli import main\n"
-        f"assert main({args!r}) == 0\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
-    return int(done.stdout.strip().splitlines()[-1])
+    return int(_after_child_run(args, tmp_path, "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss"))
 
 
 @pytest.mark.parametrize("events", ["none", "all"])
@@ -103,14 +105,8 @@ def test_the_particles_command_starts_without_xarray_or_dask(events: str, tmp_pa
     dask (about 1.2 s of a 4 s run at N = 12,000), which would cost the default command its target
     of 1.5 times the engine alone (``benchmarks/bench_cli.py``). The file still reads back whole."""
     out = tmp_path / "run.nc"
-    code = (
-        "import sys\n"
-        "from compare.cli import main\n"
-        f"assert main(['particles', 'overlap', '--N', '50', '--T', '1', '--events', '{events}', '--out', {str(out)!r}]) == 0\n"
-        "print(sorted(m for m in ('xarray', 'pandas', 'dask', 'distributed') if m in sys.modules))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    args = ["particles", "overlap", "--N", "50", "--T", "1", "--events", events, "--out", str(out)]
+    assert _after_child_run(args, tmp_path, "sorted(m for m in ('xarray', 'pandas', 'dask', 'distributed') if m in sys.modules)") == "[]"
     back = read_dataset(out)
     assert back.sizes["i"] == 50 and (back.sizes["event"] == back.attrs["n_events"]) == (events == "all")
 
