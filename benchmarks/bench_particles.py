@@ -10,7 +10,10 @@ state x_i = y_i.
    3.75e9; the rate is that of the whole run to within a few per cent), or the whole run with --full.
 2. The event log's cost at N = 16000 (to the final state, 9.6e7 events): CPU seconds of the run
    streaming the log to a callback that drops it (``on_events``) and keeping it in the result
-   (``record_events=True``, 2.4 GB), each as a ratio to the run without a log.
+   (``record_events=True``, 2.4 GB), each as a ratio to the run without a log (all three in this
+   process, in that order). For the kept log also: the system part of its CPU seconds (page faults:
+   the kernel writes the log once, into fresh memory), its size and the process's peak resident
+   memory after it (about the log plus the baseline: the log is never copied).
 3. solve_ivp (RK45, right-hand side of (6) with vectorised numpy sign sums) up to T = 1, when about
    95 % of all events have happened, at N = 100 (rtol 1e-9) and N = 400 (rtol 1e-6): wall time, max
    position error against the engine, and the speed ratio solve_ivp / engine measured in this run.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 import tracemalloc
@@ -98,20 +102,25 @@ def bench_engine(N: int, baseline: float | None, prefix: int | None = None) -> f
 
 
 def bench_log(N: int) -> None:
-    """CPU seconds to the final state without a log, streaming it and keeping it; ratios to none."""
+    """CPU seconds to the final state without a log, streaming it and keeping it; ratios to none; the
+    keep run's system CPU seconds, the log's MiB and the process's peak resident MiB after it."""
     x, y = overlapping_case(N)
-    seconds = {}
+    seconds, system = {}, {}
     for mode in ("none", "stream", "keep"):
-        cpu0 = time.process_time()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         if mode == "stream":
             run = simulate(x, y, [0.0], run_to_final=True, on_events=lambda chunk: None)
         else:
             run = simulate(x, y, [0.0], run_to_final=True, record_events=mode == "keep")
-        seconds[mode] = time.process_time() - cpu0
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        system[mode] = after.ru_stime - before.ru_stime
+        seconds[mode] = after.ru_utime - before.ru_utime + system[mode]
+        log_bytes = sum(a.nbytes for a in (run.event_t, run.event_kind, run.event_i, run.event_j))
         del run
     print(
         f"{N:>6d} {seconds['none']:>8.2f} {seconds['stream']:>9.2f} {seconds['keep']:>8.2f} "
-        f"{seconds['stream'] / seconds['none']:>13.3f} {seconds['keep'] / seconds['none']:>11.3f}"
+        f"{seconds['stream'] / seconds['none']:>13.3f} {seconds['keep'] / seconds['none']:>11.3f} "
+        f"{system['keep']:>10.2f} {log_bytes / 2**20:>9.0f} {after.ru_maxrss / 2**10:>9.0f}"
     )
 
 
@@ -162,8 +171,12 @@ def main() -> None:
     if not args.quick:
         bench_engine(100_000, baseline, None if args.full else PREFIX_100K)
     N_log = 4000 if args.quick else 16000
-    print(f"\nevent log at N = {N_log}, same case to the final state: CPU seconds and ratios to the run without a log")
-    print(f"{'N':>6} {'none s':>8} {'stream s':>9} {'keep s':>8} {'stream/none':>13} {'keep/none':>11}")
+    print(f"\nevent log at N = {N_log}, same case to the final state: CPU seconds and ratios to the run without a log;")
+    print("keep: system CPU seconds (page faults), the log's size and the process's peak resident memory after it")
+    print(
+        f"{'N':>6} {'none s':>8} {'stream s':>9} {'keep s':>8} {'stream/none':>13} {'keep/none':>11} "
+        f"{'keep sys s':>10} {'log MiB':>9} {'peak MiB':>9}"
+    )
     bench_log(N_log)
     print(f"\nsolve_ivp RK45 vs engine on [0, T = {T_IVP}] (engine: best of 20, no event log)")
     print(f"{'N':>6} {'rtol':>8} {'events':>9} {'nfev':>9} {'ivp s':>9} {'max err':>10} {'engine ms':>10} {'ivp/engine':>12}")

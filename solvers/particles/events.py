@@ -1,10 +1,11 @@
 """The event log of the exact engines: kept in memory, streamed in fixed-size chunks, or not recorded.
 
 An engine's compiled kernel is resumable: each call processes events until its work is done, the
-log's chunk buffers are full, or a budget of events is spent, and returns. ``drive`` calls it until
-it is done, handing every filled chunk to the ``EventLog`` (which keeps a copy or passes it to a
-callback and reuses the buffers) and reporting progress between calls. So the memory of a run is
-O(N + chunk) unless the caller asked to keep the log, and a progress line costs nothing per event.
+log's buffers are full, or a budget of events is spent, and returns. ``drive`` calls it until it is
+done, handing the rows written to the ``EventLog`` (which passes them to a callback and reuses the
+buffers, or keeps them where the kernel wrote them) and reporting progress between calls. So the
+memory of a run is O(N + chunk) unless the caller asked to keep the log, a kept log is written once
+and never copied, and a progress line costs nothing per event.
 
 Row r of a chunk is one event: time ``t``, ``kind`` (0 cross, 1 stick, 2 merge: general engine
 only), ``i``, ``j`` (1-based indices of the x- and y-particle of the event; general engine: the
@@ -88,10 +89,12 @@ class EngineResult(NamedTuple):
 
 
 class EventLog:
-    """Chunk buffers for a kernel and what happens to a full chunk.
+    """Buffers for a kernel and what happens to the rows written to them.
 
-    ``mode``: ``"keep"`` (copies are kept and concatenated by ``events``), ``"stream"`` (each chunk
-    is passed to ``sink`` and forgotten) or ``"none"`` (no buffers: the kernel records nothing).
+    ``mode``: ``"keep"`` (the buffers are the rows past ``count`` of the log's own arrays, which
+    start with ``capacity`` rows and double when full; ``events`` returns them), ``"stream"`` (each
+    chunk of at most ``capacity`` rows is passed to ``sink`` and its buffers are reused) or
+    ``"none"`` (no buffers: the kernel records nothing). ``count``: the rows handed on so far.
     """
 
     def __init__(
@@ -102,8 +105,8 @@ class EventLog:
         self.mode = mode
         self.sink = sink
         size = 0 if mode == "none" else int(capacity)
-        self.buffers = EventChunk(np.empty(size), np.empty(size, np.int8), np.empty(size, np.int64), np.empty(size, np.int64))
-        self._kept: list[EventChunk] = []
+        self._arrays = EventChunk(np.empty(size), np.empty(size, np.int8), np.empty(size, np.int64), np.empty(size, np.int64))
+        self.buffers = self._arrays
         self.count = 0
 
     @property
@@ -111,21 +114,44 @@ class EventLog:
         return self.mode != "none"
 
     def flush(self, rows: int) -> None:
-        """Hand the first ``rows`` rows of the buffers on; the kernel may then overwrite them."""
-        if rows == 0:
-            return
-        chunk = EventChunk(*(a[:rows] for a in self.buffers))
+        """Take the first ``rows`` rows of the buffers: pass them to the sink (the kernel may then
+        overwrite them), or keep them in place and point the buffers past them, doubling the arrays
+        when they are full."""
         self.count += rows
         if self.mode == "keep":
-            self._kept.append(EventChunk(*(a.copy() for a in chunk)))
-        elif self.sink is not None:
-            self.sink(chunk)
+            size = self._arrays.t.size
+            if self.count == size and rows == 0:
+                raise RuntimeError("events() has trimmed this log to its events: it keeps no more")
+            self._resize(max(2 * size, CHUNK_EVENTS) if self.count == size else size)
+        elif rows and self.sink is not None:
+            self.sink(EventChunk(*(a[:rows] for a in self.buffers)))
+
+    def _resize(self, rows: int) -> None:
+        """Resize the kept arrays to ``rows`` rows in place (their first ``count`` rows stay) and point
+        the buffers at the rows past ``count``.
+
+        ``ndarray.resize`` reallocates: glibc moves the pages of a large allocation to the new address
+        range (mremap) instead of copying them, so growing copies nothing and never holds the log twice
+        (elsewhere realloc may copy). The arrays are read-only during the call so that numpy does not
+        zero the new rows: a page of them becomes resident only when the kernel writes it. No view of
+        the arrays outlives the call: the buffers are dropped first (views of them are valid until the
+        next ``flush``), and after ``events`` has handed the arrays out they are never resized again,
+        hence ``refcheck=False`` (numpy's reference count check is unreliable under tracers and on
+        Python 3.14)."""
+        self.buffers = EventChunk.empty()
+        for a in self._arrays:
+            a.flags.writeable = False
+            a.resize(rows, refcheck=False)
+            a.flags.writeable = True
+        self.buffers = EventChunk(*(a[self.count :] for a in self._arrays))
 
     def events(self) -> EventChunk:
-        """Every kept event in order (empty unless ``mode == "keep"``)."""
-        if not self._kept:
+        """Every kept event in order: the log's arrays themselves, trimmed to ``count`` rows (no copy),
+        after which the log keeps no more events; empty unless ``mode == "keep"``."""
+        if self.mode != "keep":
             return EventChunk.empty()
-        return EventChunk(*(np.concatenate(parts) for parts in zip(*self._kept, strict=True)))
+        self._resize(self.count)
+        return self._arrays
 
 
 def check_drive(log: EventLog, budget: int) -> None:
