@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS, TRAJECTORY_N
+from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS, REFINE, TRAJECTORY_N
 from compare.text import plural
 from solvers.errors import InputError
 
@@ -310,7 +310,9 @@ def _study_command(args: argparse.Namespace, study: Callable[..., tuple[Any, str
 def _cmd_validate(args: argparse.Namespace) -> int:
     from compare.studies.validate import validate
 
-    return _study_command(args, validate, "study.nc, summary.md, figures", N_show=args.N_show, trajectory_N=args.trajectory_N)
+    return _study_command(
+        args, validate, "study.nc, summary.md, figures", N_show=args.N_show, trajectory_N=args.trajectory_N, refine=args.refine
+    )
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
@@ -332,6 +334,12 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--N-show", type=_positive_int, default=None, help="the N of the profile figure, one of --N (default: the smallest)")
     v.add_argument(
         "--trajectory-N", type=_positive_int, default=TRAJECTORY_N, help="particles per species of the trajectory figure's own run"
+    )
+    v.add_argument(
+        "--refine",
+        type=_positive_int,
+        default=REFINE,
+        help=f"fine times per output interval, where the suprema over time are refined (a power of two >= 4; default {REFINE})",
     )
     v.add_argument("--out", default="results", help="output directory (created if missing)")
     v.set_defaults(func=_cmd_validate)

@@ -210,6 +210,11 @@ SPECS = {
         InputError,
         "unknown reference 'exct'; did you mean 'exact'?",
     ),
+    "refine": (
+        'cases = ["overlap"]\nN = [10, 20]\nschemes = ["fv2"]\ncells = [40]\nrefine = 12\n',
+        InputError,
+        "refine = 12 is not a power of two; pass e.g. refine=8",
+    ),
     "invalid_toml": ('cases = ["overlap"\n', InputError, "is not valid TOML"),
 }
 NARROW = 'T = 1.0\n[rho0]\nkind = "uniform"\na = 0.0\nb = 0.01\n[eta0]\nkind = "uniform"\na = 0.0\nb = 1.0\n'

@@ -8,11 +8,30 @@ Errors (dims ``(N, species, t)``) at the output times ``t_k = k T / nt`` against
 ``rho^N = (1/N) sum delta_{x_i}``, the same ``*_rec`` of the reconstruction ``rho~^N`` (N particles
 bound N - 1 cells of mass 1/(N - 1), ``solvers.particles.reconstruction``), ``l1_rec`` the L^1
 distance of the reconstruction's density; dims ``(N, t)``: ``energy_gap = |E[Z] - E_ref|`` and the
-weak-form residual. ``sup_err(N, metric)`` is the supremum over output times (and species), and
-``order(metric)`` the observed order p of ``sup_err ~ C N^-p`` fitted by least squares on log-log
-data, with its standard error ``order_se`` and constant ``order_constant``. A metric whose reference
-error exceeds ``REFERENCE_LIMIT`` times its error at the largest N is flagged ``reference_limited``
-(its observed order then measures the reference, not the particles).
+weak-form residual at each output time. ``sup_err(N, metric)`` is the supremum over [0, T] (and
+species), refined in time (below); ``order(metric)`` the observed order p of ``sup_err ~ C N^-p``
+fitted by least squares on log-log data, with its standard error ``order_se`` and constant
+``order_constant``. A metric whose reference error exceeds ``REFERENCE_LIMIT`` times its error at the
+largest N is flagged ``reference_limited`` (its observed order then measures the reference, not the
+particles).
+
+Time refinement: the particle runs and the reference are sampled at the fine times
+``k T / (nt r)``, ``r = StudySpec.refine`` (a power of two); the output times are every r-th.
+- The metrics of the measures (``SPECIES_METRICS``) are evaluated at the output times, then refined
+  by bisection near their peaks (``refined_suprema``): at the levels ``step = r/2, r/4, ..., 1`` (fine
+  intervals), every local maximum of a species' values evaluated so far (in time order) that is
+  within ``PEAK_MARGIN`` of the largest value of both species gets its neighbours at ``+- step``
+  evaluated. ``sup_err`` is the largest value evaluated; the same search with ``r/2`` is the search
+  stopped before its last level.
+- ``energy_gap`` is cheap at every fine time: its supremum is over all of them.
+- ``weak_residual``: the per-time residual ``r_k(t)`` jumps at every event (the particle velocities
+  do), so no sampling resolves its supremum over time; ``sup_err`` reports instead the space-time
+  residual of (16), ``max |R_jk|`` over both species, ``K`` test functions in space and ``J`` in time
+  (``compare.metrics.weak_form.space_time_residual``: an integral of position-only, continuous terms
+  by Simpson's rule over the fine times). It stays a consistency check, not a convergence rate.
+``sampling_change(metric)`` is the largest relative change of ``sup_err`` over N when the fine times
+are halved (refinement ``r/2``: the search one level shorter, every other fine time for the energy
+gap and the space-time residual); above ``SAMPLING_LIMIT`` the metric is ``sampling_limited``.
 
 Checks of the paper, for every N: Lemma 5.1 in our convention, ``W1(rho^N, rho~^N) <= (x_N - x_1) /
 (2 (N - 1))`` at each output time (``lemma51_*``); Proposition 5.2, the sum over both species of
@@ -35,7 +54,7 @@ import numpy as np
 import xarray as xr
 
 from compare.metrics import Empirical, Histogram, Measure, lp_distance, wasserstein, wasserstein_inf
-from compare.metrics.weak_form import particle_residual
+from compare.metrics.weak_form import DEFAULT_J, DEFAULT_K, reconstruction_terms, space_time_residual
 from compare.runs.io import provenance_attrs
 from compare.runs.particle_run import CONTINUOUS_TIME_VARS, LEMMA51_FORMS
 from compare.runs.times import output_times
@@ -57,7 +76,9 @@ from solvers.particles.reconstruction import lm_norm_power, reconstruct, sup_nor
 __all__ = [
     "METRICS",
     "M_NORMS",
+    "PEAK_MARGIN",
     "REFERENCE_LIMIT",
+    "SAMPLING_LIMIT",
     "LogLogFit",
     "assemble",
     "cf_var",
@@ -65,6 +86,7 @@ __all__ = [
     "log_log_fit",
     "particle_errors",
     "plan",
+    "refined_suprema",
 ]
 
 METRICS = ("w1_emp", "w2_emp", "winf_emp", "w1_rec", "w2_rec", "winf_rec", "l1_rec", "energy_gap", "weak_residual")
@@ -87,8 +109,13 @@ REFERENCE_LIMIT = 0.1
 """A metric is reference-limited when the reference's estimated error exceeds this fraction of the
 particle error at the largest N: its observed order then says more about the reference."""
 SAMPLING_LIMIT = 0.01
-"""A supremum over the output times is sampling-limited when leaving out every other output time
-lowers it by more than this fraction: the time grid does not resolve the peak."""
+"""A reported value is sampling-limited when halving the fine times (refinement r/2) changes it by
+more than this fraction: the time grid does not resolve it."""
+PEAK_MARGIN = 0.05
+"""The bisection refines every local maximum within this fraction of the largest value found. On the
+default job the output times alone underestimate a supremum by at most 1.9 % (W_inf at N = 800:
+``sup_err`` against the largest value of the stored series), 2.6 times less than the margin; the
+search finds the largest value over every fine time (tests/compare/studies/test_assembly.py)."""
 UNIT = {"units": "1"}
 
 Runs = Callable[[Any], xr.Dataset]
@@ -155,8 +182,27 @@ def reference_of(spec: StudySpec, jobs: StudyJobs, runs: Runs) -> Reference:
     if kind == "exact":
         solution = exact_solution(spec.case, spec.T, spec.reference)
         assert solution is not None
-        return exact_reference(spec.case, solution, output_times(spec.T, spec.nt), spec.cells)
-    return continuum_reference({label: runs(job) for label, job in jobs.reference.items()}, kind, spec.cells)
+        return exact_reference(spec.case, solution, output_times(spec.T, spec.nt * spec.refine), spec.cells, spec.refine)
+    return continuum_reference({label: runs(job) for label, job in jobs.reference.items()}, kind, spec.cells, spec.refine)
+
+
+SpeciesMetric = Callable[[Empirical, Histogram, Measure], float]
+SPECIES_METRIC: dict[str, SpeciesMetric] = {
+    "w1_emp": lambda emp, rec, ref: wasserstein(emp, ref, 1.0),
+    "w2_emp": lambda emp, rec, ref: wasserstein(emp, ref, 2.0),
+    "winf_emp": lambda emp, rec, ref: wasserstein_inf(emp, ref),
+    "w1_rec": lambda emp, rec, ref: wasserstein(rec, ref, 1.0),
+    "w2_rec": lambda emp, rec, ref: wasserstein(rec, ref, 2.0),
+    "winf_rec": lambda emp, rec, ref: wasserstein_inf(rec, ref),
+    # L^1 of densities: undefined where either side has a point mass (a cluster, or the reference at t = 0)
+    "l1_rec": lambda emp, rec, ref: lp_distance(rec, ref, 1.0) if rec.has_density and ref.has_density else np.nan,
+}
+"""Each metric of ``SPECIES_METRICS`` of one species at one time: ``f(empirical, reconstruction, reference)``."""
+
+
+def _particle_measures(x: np.ndarray) -> tuple[Empirical, Histogram]:
+    """The empirical measure and the reconstruction (N - 1 cells of mass 1/(N - 1)) of sorted positions."""
+    return Empirical(x), Histogram(reconstruct(x)[0], np.full(x.size - 1, 1.0 / (x.size - 1)))
 
 
 def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str, np.ndarray]:
@@ -165,18 +211,10 @@ def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str
     (x_N(t) - x_1(t)) / (2N)."""
     N = positions.shape[1]
     out = {name: np.empty(positions.shape[0]) for name in (*SPECIES_METRICS, "lemma51_w1")}
-    masses = np.full(N - 1, 1.0 / (N - 1))
     for k, (x, ref) in enumerate(zip(positions, reference, strict=True)):
-        emp = Empirical(x)
-        rec = Histogram(reconstruct(x)[0], masses)
-        out["w1_emp"][k] = wasserstein(emp, ref, 1.0)
-        out["w2_emp"][k] = wasserstein(emp, ref, 2.0)
-        out["winf_emp"][k] = wasserstein_inf(emp, ref)
-        out["w1_rec"][k] = wasserstein(rec, ref, 1.0)
-        out["w2_rec"][k] = wasserstein(rec, ref, 2.0)
-        out["winf_rec"][k] = wasserstein_inf(rec, ref)
-        # L^1 of densities: undefined where either side has a point mass (a cluster, or the reference at t = 0)
-        out["l1_rec"][k] = lp_distance(rec, ref, 1.0) if rec.has_density and ref.has_density else np.nan
+        emp, rec = _particle_measures(x)
+        for name in SPECIES_METRICS:
+            out[name][k] = SPECIES_METRIC[name](emp, rec, ref)
         out["lemma51_w1"][k] = wasserstein(emp, rec, 1.0)
     out["lemma51_bound"] = (positions[:, -1] - positions[:, 0]) / (2.0 * N)
     return out
@@ -184,14 +222,24 @@ def _species_errors(positions: np.ndarray, reference: list[Measure]) -> dict[str
 
 def particle_errors(run: xr.Dataset, reference: Reference) -> dict[str, Any]:
     """All errors and checks of one equal-mass particle run (a ``compare.runs.particle_run`` Dataset
-    sampled at the reference's output times) against ``reference``."""
-    x, y, vx, vy = (run[name].values for name in ("x", "y", "vx", "vy"))
+    sampled at the reference's fine times) against ``reference``: the series at the output times
+    (every ``reference.refine``-th fine time); ``energy_gap_fine`` at every fine time; the weak form's
+    per-time residual at the output times and its space-time residual on the fine times and on every
+    other one (``weak_space_time``, ``weak_space_time_half``)."""
+    r = reference.refine
+    coarse = run.isel(t=slice(None, None, r))
+    x, y = coarse["x"].values, coarse["y"].values
     per_species = {sp: _species_errors(pos, reference.measures[sp]) for sp, pos in (("rho", x), ("eta", y))}
     result: dict[str, Any] = {name: np.stack([per_species[sp][name] for sp in SPECIES]) for name in per_species["rho"]}
-    result["energy"] = run["energy"].values
-    result["dissipation"] = run["dissipation"].values
+    result["energy"] = coarse["energy"].values
+    result["dissipation"] = coarse["dissipation"].values
     result["energy_gap"] = np.abs(result["energy"] - reference.energy)
-    result["weak_residual"] = particle_residual(x, vx, y, vy)
+    result["energy_gap_fine"] = np.abs(run["energy"].values - reference.fine_energy)
+    terms = reconstruction_terms(*(run[name].values for name in ("x", "vx", "y", "vy")))
+    result["weak_residual"] = np.max(np.abs(terms.every(r).residual()), axis=(1, 2))
+    t = run["t"].values
+    result["weak_space_time"] = float(np.max(np.abs(space_time_residual(t, terms))))
+    result["weak_space_time_half"] = float(np.max(np.abs(space_time_residual(t[::2], terms.every(2)))))
     result["lm_sum"] = np.stack([lm_norm_power(x, m) + lm_norm_power(y, m) for m in M_NORMS])
     sup_rho, sup_eta = sup_norm(x), sup_norm(y)
     result["sup_max"] = np.maximum(sup_rho, sup_eta)
@@ -202,6 +250,54 @@ def particle_errors(run: xr.Dataset, reference: Reference) -> dict[str, Any]:
     a = run.attrs
     result.update(t_final=float(a["t_last_event"]), n_events=int(a["n_events"]), wall_time=float(a["wall_time_s"]))
     return result
+
+
+def _local_maxima(values: dict[int, float], threshold: float) -> list[int]:
+    """The fine indices, in time order, of the local maxima of ``values`` (fine index -> value; NaN is
+    below everything) that are positive and at least ``threshold``."""
+    index = np.array(sorted(values))
+    v = np.nan_to_num(np.array([values[k] for k in index]), nan=-np.inf)
+    padded = np.concatenate(([-np.inf], v, [-np.inf]))
+    keep = (v >= padded[:-2]) & (v >= padded[2:]) & (v >= threshold) & (v > 0)
+    return index[keep].tolist()
+
+
+def refined_suprema(series: dict[str, np.ndarray], positions: Sequence[dict[str, np.ndarray]], reference: Reference) -> np.ndarray:
+    """The suprema over [0, T] and both species of the ``SPECIES_METRICS``, refined by bisection near
+    their peaks (module docstring): shape ``(levels, N, metric)``, one row per level of the search
+    (``step = r/2, ..., 1``), the last the reported ``sup_err``, the one before it the search with ``r/2``.
+
+    ``series[name]``: ``(N, species, t)`` at the output times; ``positions[n]``: the sorted positions
+    ``{"rho": x, "eta": y}`` of the n-th run at every fine time. At each level the requested fine times
+    are visited in order and the reference's measures built once per time (``Reference.fine``)."""
+    r = reference.refine
+    last = r * (next(iter(series.values())).shape[-1] - 1)
+    keys = [(n, name, s) for n in range(len(positions)) for name in SPECIES_METRICS for s in range(len(SPECIES))]
+    known = {(n, name, s): dict(zip(range(0, last + 1, r), series[name][n, s].tolist(), strict=True)) for n, name, s in keys}
+
+    def largest(n: int, name: str) -> float:
+        return float(_nanmax(np.array([v for s in range(len(SPECIES)) for v in known[n, name, s].values()]), axis=0))
+
+    levels = []
+    step = r // 2
+    while step >= 1:
+        requests: dict[int, dict[tuple[int, str, int], None]] = {}
+        for n, name, s in keys:
+            threshold = (1.0 - PEAK_MARGIN) * largest(n, name)
+            for p in _local_maxima(known[n, name, s], threshold):
+                for q in (p - step, p + step):
+                    if 0 <= q <= last and q not in known[n, name, s]:
+                        requests.setdefault(q, {})[n, name, s] = None
+        for q in sorted(requests):
+            reference_q = reference.fine(q)
+            states: dict[tuple[int, int], tuple[Empirical, Histogram]] = {}
+            for n, name, s in requests[q]:
+                if (n, s) not in states:
+                    states[n, s] = _particle_measures(positions[n][SPECIES[s]][q])
+                known[n, name, s][q] = SPECIES_METRIC[name](*states[n, s], reference_q[SPECIES[s]])
+        levels.append([[largest(n, name) for name in SPECIES_METRICS] for n in range(len(positions))])
+        step //= 2
+    return np.array(levels)
 
 
 def _nanmax(values: np.ndarray, axis: int | tuple[int, ...]) -> np.ndarray:
@@ -223,14 +319,20 @@ def cf_var(dims: tuple[str, ...], values: Any, long_name: str, **attrs: Any) -> 
     return dims, values, {**UNIT, "long_name": long_name, **attrs}
 
 
-def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -> tuple[dict, np.ndarray]:
+def _suprema(stack: dict[str, np.ndarray], levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``sup_err`` ``(N, metric)`` and the same with refinement r/2 (module docstring)."""
+    gap = stack["energy_gap_fine"]
+    reported = np.column_stack((levels[-1], _nanmax(gap, axis=1), stack["weak_space_time"]))
+    half = np.column_stack((levels[-2], _nanmax(gap[:, ::2], axis=1), stack["weak_space_time_half"]))
+    return reported, half
+
+
+def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], levels: np.ndarray, ref: Reference) -> tuple[dict, np.ndarray]:
     """The errors over time, their suprema, fitted orders and reference-limited flags."""
     N = np.asarray(spec.Ns)
-    # NaN marks a time where a metric is undefined (point masses); the suprema skip it
-    sup_err = np.stack([_nanmax(stack[name].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
-    sup_half = np.stack([_nanmax(stack[name][..., ::2].reshape(N.size, -1), axis=1) for name in METRICS], axis=1)
+    sup_err, sup_half = _suprema(stack, levels)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sampling_change = np.nanmax(np.where(sup_err > 0, (sup_err - sup_half) / sup_err, 0.0), axis=0)
+        sampling_change = _nanmax(np.where(sup_err > 0, np.abs(sup_err - sup_half) / sup_err, 0.0), axis=0)
     fits = np.array([fit_power(N, sup_err[:, k]) for k in range(len(METRICS))])
     ref_error_sup = _nanmax(_reference_error(ref, stack["energy"].shape[1]), axis=(0, 2))
     limit = np.array([ref_error_sup[REF_METRICS.index(REF_METRIC_OF[m])] if m in REF_METRIC_OF else 0.0 for m in METRICS])
@@ -238,17 +340,27 @@ def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], ref: Reference) -
     out.update(
         energy_gap=cf_var(("N", "t"), stack["energy_gap"], "|E[Z] - E_ref|"),
         weak_residual=cf_var(
-            ("N", "t"), stack["weak_residual"], "weak-form consistency residual of the reconstruction (16), no initial term"
+            ("N", "t"),
+            stack["weak_residual"],
+            "weak-form consistency residual of the reconstruction (16) at the output time, no initial term",
+            comment="jumps at every event; sup_err reports the space-time residual instead",
         ),
-        sup_err=cf_var(("N", "metric"), sup_err, "supremum over output times (and species) of the error"),
+        sup_err=cf_var(
+            ("N", "metric"),
+            sup_err,
+            "supremum over [0, T] (and species) of the error, refined in time; for weak_residual the space-time residual of (16)",
+            comment=f"{spec.refine} fine times per output interval: bisection near the peaks (energy_gap: every fine time); "
+            f"weak_residual: max over species, {DEFAULT_K} test functions in space and {DEFAULT_J} in time of the "
+            "normalised space-time residual, Simpson's rule on the fine times",
+        ),
         order=cf_var(("metric",), -fits[:, 0], "observed order p of sup_err ~ C N^-p (least squares, log-log)"),
         order_se=cf_var(("metric",), fits[:, 1], "standard error of the observed order"),
         order_constant=cf_var(("metric",), fits[:, 2], "constant C of the fit sup_err ~ C N^-p"),
         sampling_change=cf_var(
             ("metric",),
             sampling_change,
-            "largest relative drop of sup_err over N when every other output time is left out",
-            comment=f"above {SAMPLING_LIMIT}: the output times are too sparse to resolve the supremum in time; raise nt",
+            "largest relative change of sup_err over N when the fine times are halved (refinement r/2)",
+            comment=f"above {SAMPLING_LIMIT}: the fine times do not resolve it; raise the refinement",
         ),
         sampling_limited=(("metric",), sampling_change > SAMPLING_LIMIT, {"long_name": f"sampling_change above {SAMPLING_LIMIT}"}),
         reference_limited=(
@@ -362,9 +474,19 @@ def _reference_vars(ref: Reference, ref_error_sup: np.ndarray, nt: int) -> dict:
     )
 
 
+def _at_output_times(run: xr.Dataset, spec: StudySpec) -> xr.Dataset:
+    """A continuum run at the study's output times (the reference's own run has the fine times)."""
+    return run.isel(t=slice(None, None, (run.sizes["t"] - 1) // spec.nt))
+
+
 def _continuum_vars(spec: StudySpec, jobs: StudyJobs, runs: Runs, ref: Reference) -> dict:
     """Distances of the spec's continuum runs to the reference and their orders in the resolution."""
-    err = np.stack([np.stack([continuum_errors(runs(jobs.continuum[s, n]), ref) for n in spec.scheme_cells]) for s in spec.schemes])
+    err = np.stack(
+        [
+            np.stack([continuum_errors(_at_output_times(runs(jobs.continuum[s, n]), spec), ref) for n in spec.scheme_cells])
+            for s in spec.schemes
+        ]
+    )
     sup = _nanmax(err, axis=3)
     cells = np.asarray(spec.scheme_cells)
     order = np.array([[-fit_power(cells, sup[s, :, m])[0] for m in range(len(REF_METRICS))] for s in range(len(spec.schemes))])
@@ -417,6 +539,7 @@ def _attrs(spec: StudySpec, t: np.ndarray, ref: Reference, runs: list[dict[str, 
         "description": spec.case.description,
         "T": float(t[-1]),
         "nt": int(t.size - 1),
+        "refine": spec.refine,
         "placement": spec.placement,
         "reference": ref.kind,
         "reference_error_w1": float(ref_error_sup[0]),
@@ -434,18 +557,20 @@ def _attrs(spec: StudySpec, t: np.ndarray, ref: Reference, runs: list[dict[str, 
 def assemble(spec: StudySpec, runs: Runs) -> xr.Dataset:
     """The study Dataset (module docstring) of ``spec`` from the Datasets of its jobs."""
     jobs = plan(spec)
-    t = output_times(spec.T, spec.nt)
+    t = output_times(spec.T, spec.nt * spec.refine)[:: spec.refine]
     ref = reference_of(spec, jobs, runs)
     particle_runs = [runs(jobs.particles[N]) for N in spec.Ns]
     errors = [particle_errors(run, ref) for run in particle_runs]
     stack = {name: np.stack([e[name] for e in errors]) for name in errors[0]}
-    data_vars, ref_error_sup = _error_vars(spec, stack, ref)
+    positions = [{"rho": run["x"].values, "eta": run["y"].values} for run in particle_runs]
+    levels = refined_suprema({name: stack[name] for name in SPECIES_METRICS}, positions, ref)
+    data_vars, ref_error_sup = _error_vars(spec, stack, levels, ref)
     data_vars |= _check_vars(stack, errors, ref) | _reference_vars(ref, ref_error_sup, t.size)
-    shown = particle_runs[spec.Ns.index(spec.N_show)]
+    shown = particle_runs[spec.Ns.index(spec.N_show)].isel(t=slice(None, None, spec.refine))
     data_vars["x_show"] = cf_var(("t", "i_show"), shown["x"].values, f"positions x_i for N = {spec.N_show}")
     data_vars["y_show"] = cf_var(("t", "i_show"), shown["y"].values, f"positions y_j for N = {spec.N_show}")
     wall = sum(float(runs(job).attrs["wall_time_s"]) for job in [*jobs.particles.values(), *jobs.reference.values()])
     if spec.schemes:
         data_vars |= _continuum_vars(spec, jobs, runs, ref)
-        wall += sum(float(runs(job).attrs["wall_time_s"]) for job in jobs.continuum.values())
+        wall += sum(float(runs(job).attrs["wall_time_s"]) for job in jobs.continuum.values() if job not in jobs.reference.values())
     return xr.Dataset(data_vars=data_vars, coords=_coords(spec, t, ref), attrs=_attrs(spec, t, ref, errors, ref_error_sup, wall))

@@ -1,11 +1,13 @@
 """The jobs of a convergence study: what runs, with which parameters, and how one job runs.
 
 A study of a case (``StudySpec``) needs
-- one particle run per N (``particles``: N atomised particles per species, sampled at the output
-  times ``k T / nt`` and run on to the final state, no event log);
+- one particle run per N (``particles``: N atomised particles per species, sampled at the fine
+  output times ``k T / (nt refine)`` and run on to the final state, no event log);
 - the continuum runs of its reference (``reference``: none when the exact solution is the reference,
-  else ``reference_runs(kind, cells)``);
-- optionally continuum runs of a resolution study (``continuum``: every scheme times every cells);
+  else ``reference_runs(kind, cells)``; the reference itself at the fine output times, the runs its
+  error is estimated against at the output times ``k T / nt``);
+- optionally continuum runs of a resolution study (``continuum``: every scheme times every cells, at
+  the output times; the run that is the reference itself is the reference's job);
 - one small particle run with its event log for the trajectory figure (``trajectory``).
 
 Every job is a pure function of its parameters and of the case's TOML text: ``Job.run()`` returns the
@@ -27,7 +29,7 @@ from typing import Any, Literal
 
 import xarray as xr
 
-from compare.defaults import TRAJECTORY_N
+from compare.defaults import REFINE, TRAJECTORY_N
 from compare.runs.cases import Case, parse_case
 from compare.runs.continuum_run import run_continuum
 from compare.runs.particle_run import run_particles
@@ -37,6 +39,7 @@ from solvers.errors import CaseError, InputError, suggest
 
 __all__ = [
     "PLACEMENTS",
+    "REFINE",
     "TRAJECTORY_N",
     "TRAJECTORY_NT",
     "Job",
@@ -67,7 +70,10 @@ class StudySpec:
     where it exists), ``exact`` or ``fv2``; ``N_show``: the N whose positions are stored for the
     profile figure; ``trajectory_N``: particles per species of the trajectory figure's run;
     ``schemes`` x ``scheme_cells``: continuum runs whose error against the reference the study also
-    measures (none by default).
+    measures (none by default); ``refine``: the particle runs and the reference are sampled at the
+    ``nt refine + 1`` fine times ``k T / (nt refine)`` (a power of two, at least 4), where the suprema
+    over time are refined (``compare.studies.assembly``); the stored time series keep the ``nt + 1``
+    output times, every ``refine``-th fine time.
     """
 
     case: Case
@@ -82,6 +88,7 @@ class StudySpec:
     trajectory_N: int = TRAJECTORY_N
     schemes: tuple[str, ...] = ()
     scheme_cells: tuple[int, ...] = ()
+    refine: int = REFINE
 
     def config(self) -> dict[str, Any]:
         """The parameters as JSON-serialisable values."""
@@ -98,6 +105,7 @@ class StudySpec:
             "trajectory_N": self.trajectory_N,
             "schemes": list(self.schemes),
             "scheme_cells": list(self.scheme_cells),
+            "refine": self.refine,
         }
 
 
@@ -159,6 +167,7 @@ def study_spec(
     trajectory_N: int = TRAJECTORY_N,
     schemes: Sequence[str] = (),
     scheme_cells: Sequence[int] = (),
+    refine: int = REFINE,
 ) -> StudySpec:
     """A validated ``StudySpec`` (``T`` defaults to the case's, ``N_show`` to the smallest N);
     ``CaseError`` for a case outside the paper's setting, ``InputError`` for bad parameters."""
@@ -177,6 +186,9 @@ def study_spec(
     if placement not in PLACEMENTS:
         raise InputError(f"unknown placement {placement!r}; {suggest(str(placement), PLACEMENTS)}")
     T = case.T if T is None else check_number(T, "T", InputError, "pass e.g. T=2.0", positive=True, what="time")
+    refine = check_integer(refine, "refine", InputError, f"pass a power of two >= 4, e.g. refine={REFINE}", minimum=4)
+    if refine & (refine - 1):
+        raise InputError(f"refine = {refine} is not a power of two; pass e.g. refine={REFINE}")
     return StudySpec(
         case,
         tuple(values),
@@ -190,6 +202,7 @@ def study_spec(
         check_integer(trajectory_N, "trajectory_N", InputError, "pass e.g. trajectory_N=12"),
         tuple(schemes),
         tuple(scheme_cells),
+        refine,
     )
 
 
@@ -229,15 +242,22 @@ class StudyJobs:
 
 def study_jobs(spec: StudySpec, reference: str) -> StudyJobs:
     """The jobs of ``spec`` with its resolved ``reference`` kind (``reference.reference_kind``)."""
-    case, common = spec.case, {"T": spec.T, "nt": spec.nt}
-    continuum = {"cfl": spec.cfl, **common}
-    particles = {"placement": spec.placement, "run_to_final": True, "record_events": False, "continuous_time": M_NORMS, **common}
-    reference = {
-        label: make_job("continuum", case, scheme=s, cells=n, **continuum) for label, s, n in reference_runs(reference, spec.cells)
+    case, fine_nt = spec.case, spec.nt * spec.refine
+    continuum = {"cfl": spec.cfl, "T": spec.T}
+    particles = {"placement": spec.placement, "run_to_final": True, "record_events": False, "continuous_time": M_NORMS}
+    runs = reference_runs(reference, spec.cells)
+    reference_jobs = {
+        label: make_job("continuum", case, scheme=s, cells=n, nt=fine_nt if k == 0 else spec.nt, **continuum)
+        for k, (label, s, n) in enumerate(runs)
     }
+    own = {(s, n): reference_jobs[label] for label, s, n in runs[:1]}
     return StudyJobs(
-        particles={N: make_job("particles", case, N=N, **particles) for N in spec.Ns},
-        reference=reference,
-        continuum={(s, n): make_job("continuum", case, scheme=s, cells=n, **continuum) for s in spec.schemes for n in spec.scheme_cells},
+        particles={N: make_job("particles", case, N=N, T=spec.T, nt=fine_nt, **particles) for N in spec.Ns},
+        reference=reference_jobs,
+        continuum={
+            (s, n): own.get((s, n)) or make_job("continuum", case, scheme=s, cells=n, nt=spec.nt, **continuum)
+            for s in spec.schemes
+            for n in spec.scheme_cells
+        },
         trajectory=make_job("particles", case, N=spec.trajectory_N, T=spec.T, nt=TRAJECTORY_NT, placement=spec.placement),
     )

@@ -1,18 +1,19 @@
-"""The reference solution of a study at its output times, and the estimate of its own error.
+"""The reference solution of a study at its output times (and at the fine output times where the
+suprema over time are refined), and the estimate of its own error.
 
 - ``exact``: the exact solution while the supports are disjoint (``solvers.continuum.exact``), used
   when the initial supports are disjoint and ``T`` is not after their first contact; its energy and
   dissipation are the solution's own closed forms;
 - ``fv2``: otherwise, the second-order finite-volume run with ``cells`` cells. Its error is estimated
   by its distance to fv2 with ``cells // 2`` cells and to the pseudo-inverse scheme with ``cells``
-  intervals in every ``REF_METRICS`` entry (``Reference.error``).
+  intervals in every ``REF_METRICS`` entry (``Reference.error``, at the output times).
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "distances",
     "exact_reference",
     "exact_solution",
+    "frame_histograms",
     "histograms",
     "mixing",
     "outside_finite_volumes",
@@ -50,7 +52,9 @@ REFERENCE_KINDS = ("auto", "exact", "fv2", "lagrangian")
 class Reference:
     """A reference solution at the output times: one measure per species and time, energy,
     dissipation, cell averages on a uniform grid (figures, L^m norms), its estimated error
-    (label -> array ``(len(REF_METRICS), t)``) and its configuration."""
+    (label -> array ``(len(REF_METRICS), t)``) and its configuration; at the fine output times
+    (``refine`` per output interval) its energy ``fine_energy`` and ``fine(k)``, the measures of both
+    species at the k-th fine time, built when asked for (``fine(refine * k)`` is the k-th output time)."""
 
     kind: str
     measures: dict[str, list[Measure]]
@@ -58,6 +62,9 @@ class Reference:
     dissipation: np.ndarray
     x_edge: np.ndarray
     averages: dict[str, np.ndarray]
+    refine: int
+    fine_energy: np.ndarray
+    fine: Callable[[int], dict[str, Measure]]
     error: dict[str, np.ndarray] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
@@ -105,9 +112,10 @@ def reference_kind(case: Case, T: float, kind: str = "auto") -> str:
     return kind
 
 
-def exact_reference(case: Case, solution: SeparatedSolution, t: np.ndarray, cells: int) -> Reference:
-    """The reference from the exact separated solution, with cell averages on ``cells`` cells of the
-    initial joint hull."""
+def exact_reference(case: Case, solution: SeparatedSolution, t_fine: np.ndarray, cells: int, refine: int) -> Reference:
+    """The reference from the exact separated solution at the fine times ``t_fine`` (every
+    ``refine``-th an output time), with cell averages on ``cells`` cells of the initial joint hull."""
+    t = t_fine[::refine]
     marginals = {"rho": [solution.rho(tk) for tk in t], "eta": [solution.eta(tk) for tk in t]}
     assert case.rho0 is not None and case.eta0 is not None
     a = min(case.rho0.support[0], case.eta0.support[0])
@@ -120,22 +128,33 @@ def exact_reference(case: Case, solution: SeparatedSolution, t: np.ndarray, cell
         dissipation=np.full(t.size, solution.dissipation),
         x_edge=x_edge,
         averages={sp: np.stack([np.diff(mk.cdf(x_edge)) / np.diff(x_edge) for mk in marginals[sp]]) for sp in SPECIES},
+        refine=refine,
+        fine_energy=np.array([solution.energy(tk) for tk in t_fine]),
+        fine=lambda k: {
+            "rho": Continuous.from_density(solution.rho(t_fine[k])),
+            "eta": Continuous.from_density(solution.eta(t_fine[k])),
+        },
         config={"kind": "exact", "contact_time": solution.contact_time, "grid_cells": cells},
     )
 
 
-def histograms(run: xr.Dataset, nodes: bool = False) -> dict[str, list[Histogram]]:
-    """A continuum run as measures, per species and output time: its cell averages, or with ``nodes``
-    the exact pseudo-inverse representation (cells between the nodes ``X``, ``Y``; point masses are
-    cells of zero width)."""
+def frame_histograms(run: xr.Dataset, k: int, nodes: bool = False) -> dict[str, Histogram]:
+    """A continuum run at its k-th output time as one measure per species: its cell averages, or with
+    ``nodes`` the exact pseudo-inverse representation (cells between the nodes ``X``, ``Y``; point
+    masses are cells of zero width)."""
     if nodes:
         return {
-            sp: [Histogram(row, np.diff(run[level].values)) for row in run[name].values]
+            sp: Histogram(run[name].values[k], np.diff(run[level].values))
             for sp, name, level in (("rho", "X", "s_rho"), ("eta", "Y", "s_eta"))
         }
     edges = run["x_edge"].values
-    dx = np.diff(edges)
-    return {sp: [Histogram(edges, row * dx) for row in run[sp].values] for sp in SPECIES}
+    return {sp: Histogram(edges, run[sp].values[k] * np.diff(edges)) for sp in SPECIES}
+
+
+def histograms(run: xr.Dataset, nodes: bool = False) -> dict[str, list[Histogram]]:
+    """A continuum run as measures (``frame_histograms``), per species and output time."""
+    frames = [frame_histograms(run, k, nodes) for k in range(run.sizes["t"])]
+    return {sp: [frame[sp] for frame in frames] for sp in SPECIES}
 
 
 def distances(ma: dict[str, list[Measure]], energy_a: np.ndarray, mb: dict[str, list[Measure]], energy_b: np.ndarray) -> np.ndarray:
@@ -159,13 +178,16 @@ def continuum_errors(run: xr.Dataset, reference: Reference) -> np.ndarray:
     return distances(histograms(run), run["energy"].values, reference.measures, reference.energy)
 
 
-def continuum_reference(runs: Mapping[str, xr.Dataset], kind: str, cells: int) -> Reference:
+def continuum_reference(runs: Mapping[str, xr.Dataset], kind: str, cells: int, refine: int) -> Reference:
     """The ``kind`` (fv2 or lagrangian) reference with ``cells`` cells from the runs of
-    ``jobs.reference_runs(kind, cells)`` (by label), its error estimated by its distance to the other
-    runs. fv2 is compared on cell averages of the same grid; the pseudo-inverse reference with its
-    exact node representation (point masses included), against itself at half and a quarter of the
-    resolution, which also gives its observed order (``reference_order``)."""
-    ds = runs[kind]
+    ``jobs.reference_runs(kind, cells)`` (by label; the reference itself at the fine output times, the
+    others at every ``refine``-th of them), its error estimated by its distance to the other runs at
+    the output times. fv2 is compared on cell averages of the same grid; the pseudo-inverse reference
+    with its exact node representation (point masses included), against itself at half and a quarter
+    of the resolution, which also gives its observed order (``reference_order``). The measures at the
+    fine times are built one time at a time (``Reference.fine``)."""
+    fine = runs[kind]
+    ds = fine.isel(t=slice(None, None, refine))
     nodes = kind == "lagrangian"
     own = histograms(ds, nodes)
     return Reference(
@@ -175,6 +197,9 @@ def continuum_reference(runs: Mapping[str, xr.Dataset], kind: str, cells: int) -
         dissipation=ds["dissipation"].values,
         x_edge=ds["x_edge"].values,
         averages={sp: ds[sp].values for sp in SPECIES},
+        refine=refine,
+        fine_energy=fine["energy"].values,
+        fine=lambda k: frame_histograms(fine, k, nodes),
         error={
             label: distances(own, ds["energy"].values, histograms(runs[label], nodes), runs[label]["energy"].values)
             for label in runs

@@ -8,6 +8,7 @@ A sweep specification is a TOML file (see ``SPEC_KEYS``)::
     cells = [500, 1000, 2000]             # continuum resolutions
     T = 0.5                               # optional: overrides every case's final time
     nt = 20                               # optional (40): output intervals on [0, T]
+    refine = 8                            # optional (8): fine times per output interval (suprema in time)
     placement = "right"                   # optional: atomisation, "right" or "mid"
     reference = "auto"                    # optional: "auto", "exact", "fv2" or "lagrangian" (compare.studies.reference)
     reference_cells = 4000                # optional: cells of the fv2 reference (default max(cells))
@@ -47,6 +48,7 @@ from typing import Any, TextIO
 import numpy as np
 import xarray as xr
 
+from compare.defaults import REFINE
 from compare.runs.cases import Case, load_case
 from compare.runs.continuum_run import SCHEMES, check_scheme
 from compare.runs.io import prepare_directory, provenance_attrs, read_dataset, write_dataset, write_text
@@ -64,7 +66,7 @@ __all__ = ["SPEC_KEYS", "Job", "SweepSpec", "combine", "expand_jobs", "is_comple
 PAPER = (
     "M. Di Francesco, A. Esposito, M. Schmidtchen, Many-particle limit for a system of interaction equations driven by Newtonian potentials"
 )
-SPEC_KEYS = ("cases", "N", "schemes", "cells", "T", "nt", "placement", "reference", "reference_cells", "cfl")
+SPEC_KEYS = ("cases", "N", "schemes", "cells", "T", "nt", "refine", "placement", "reference", "reference_cells", "cfl")
 REQUIRED_KEYS = ("cases", "N", "schemes", "cells")
 SUMMARY_VARS = (
     "sup_err",
@@ -90,6 +92,7 @@ class SweepSpec:
     cells: tuple[int, ...]
     T: float | None = None
     nt: int = 40
+    refine: int = REFINE
     placement: str = "right"
     reference: str = "auto"
     reference_cells: int | None = None
@@ -174,6 +177,7 @@ def parse_spec(spec: dict[str, Any], base: Path, label: str = "sweep spec") -> S
         cells=cells,
         T=T,
         nt=nt,
+        refine=check_integer(spec.get("refine", REFINE), f"{label}: refine", InputError, f"write e.g. refine = {REFINE}", minimum=4),
         placement=_choice(spec.get("placement", "right"), "placement", label, PLACEMENTS),
         reference=_choice(spec.get("reference", "auto"), "reference", label, REFERENCE_KINDS),
         reference_cells=reference_cells,
@@ -218,6 +222,7 @@ def study_specs(spec: SweepSpec) -> list[StudySpec]:
             Ns=spec.N,
             T=spec.T_of(case),
             nt=spec.nt,
+            refine=spec.refine,
             cells=spec.ref_cells,
             placement=spec.placement,
             reference=spec.reference,

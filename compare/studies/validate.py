@@ -17,7 +17,7 @@ from compare.defaults import DEFAULT_CASE, DEFAULT_CELLS, DEFAULT_NS
 from compare.runs.cases import Case, load_case
 from compare.runs.io import prepare_directory
 from compare.studies.assembly import assemble, plan
-from compare.studies.jobs import TRAJECTORY_N, Job, StudySpec, study_spec
+from compare.studies.jobs import REFINE, TRAJECTORY_N, Job, StudySpec, study_spec
 from compare.studies.report import table, write_results
 from compare.text import plural
 
@@ -65,6 +65,7 @@ def run_study(
     reference: str = "auto",
     N_show: int | None = None,
     trajectory_N: int = TRAJECTORY_N,
+    refine: int = REFINE,
     progress: Progress = lambda line: None,
 ) -> xr.Dataset:
     """Convergence study of a case (``compare.studies.assembly``), its jobs run in this process.
@@ -79,6 +80,8 @@ def run_study(
             densities, else fv2), ``exact``, ``fv2`` or ``lagrangian``.
         N_show: the N whose positions are stored for the profile figure (default: the smallest).
         trajectory_N: particles per species of the trajectory figure's run.
+        refine: fine times per output interval where the suprema over time are refined (a power of
+            two, at least 4; ``compare.studies.assembly``).
         progress: receives one line per job.
 
     Returns:
@@ -86,7 +89,16 @@ def run_study(
     """
     case = case if isinstance(case, Case) else load_case(case)
     spec = study_spec(
-        case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, N_show=N_show, trajectory_N=trajectory_N
+        case,
+        Ns=Ns,
+        T=T,
+        nt=nt,
+        cells=cells,
+        placement=placement,
+        reference=reference,
+        N_show=N_show,
+        trajectory_N=trajectory_N,
+        refine=refine,
     )
     return run_in_process(spec, progress)[0]
 
@@ -103,6 +115,7 @@ def validate(
     reference: str = "auto",
     N_show: int | None = None,
     trajectory_N: int = TRAJECTORY_N,
+    refine: int = REFINE,
     command: str = "python -m compare",
     progress: Progress = lambda line: None,
 ) -> tuple[xr.Dataset, str]:
@@ -116,7 +129,16 @@ def validate(
     out = Path(out)
     prepare_directory(out, check_only=True)
     spec = study_spec(
-        case, Ns=Ns, T=T, nt=nt, cells=cells, placement=placement, reference=reference, N_show=N_show, trajectory_N=trajectory_N
+        case,
+        Ns=Ns,
+        T=T,
+        nt=nt,
+        cells=cells,
+        placement=placement,
+        reference=reference,
+        N_show=N_show,
+        trajectory_N=trajectory_N,
+        refine=refine,
     )
     study, trajectory = run_in_process(spec, progress)
     prepare_directory(out)

@@ -107,6 +107,8 @@ def test_validate_lines_say_what_their_time_covers() -> None:
         (["sweep", "spec.toml", "--out", "sweep.nc"], "--out sweep.nc: this command writes a directory of files"),
         (["particles", "overlap", "--out", "file/run.nc"], "cannot create file: "),
         (["validate", "overlap", "--N", "10,20", "--N-show", "30"], "N_show = 30 is not one of the study's N"),
+        (["validate", "overlap", "--N", "10,20", "--refine", "6"], "refine = 6 is not a power of two; pass e.g. refine=8"),
+        (["validate", "overlap", "--N", "10,20", "--refine", "2"], "refine"),
     ],
 )
 def test_out_is_checked_before_any_work(

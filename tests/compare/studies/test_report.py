@@ -44,7 +44,7 @@ def test_the_fitted_constant_and_n_times_the_error_are_both_printed() -> None:
     line = next(r for r in rows if r.startswith("sup W1 ~"))
     C, p = np.exp(np.polyfit(np.log(N), np.log(w1), 1)[1]), -np.polyfit(np.log(N), np.log(w1), 1)[0]
     assert line == f"sup W1 ~ {C:.3f} N^-{p:.3f} (fit); N * sup W1 = {N[0] * w1[0]:.3f} (N = 10) to {N[-1] * w1[-1]:.3f} (N = 40)"
-    assert any(r.startswith("weak cons.: ") and "consistency check" in r for r in rows)
+    assert any(r.startswith("weak s-t: the space-time residual") and "consistency check" in r for r in rows)
 
 
 def test_round_off_errors_give_no_order_and_no_rate() -> None:
