@@ -113,8 +113,9 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
 
 class DatasetParts(NamedTuple):
     """A Dataset as the arguments of ``xarray.Dataset``: ``data_vars`` and ``coords`` map a name to
-    ``(dims, values[, attributes])``, ``attrs`` are the flat global attributes. Values are numeric or
-    string arrays (or scalars); coordinates are dimension coordinates."""
+    ``(dims, values[, attributes])``, ``attrs`` are the flat global attributes. Values are integer,
+    float or string arrays (or scalars; booleans need xarray's encoding, ``write_dataset``);
+    coordinates are dimension coordinates."""
 
     data_vars: dict[str, tuple]
     coords: dict[str, tuple]
@@ -136,12 +137,12 @@ def _write_variables(file: h5netcdf.File, parts: DatasetParts) -> None:
         for dim, size in zip(dims, values.shape, strict=True):
             if dim not in file.dimensions:
                 file.dimensions[dim] = size
-        if values.dtype.kind in "biuf":
+        if values.dtype.kind in "iuf":
             var = file.create_variable(name, dims, values.dtype, data=values, **(_GZIP if values.ndim else {}))
         elif values.dtype.kind in "UO":
             var = file.create_variable(name, dims, dtype=h5py.string_dtype(), data=values.astype(object))
         else:
-            raise TypeError(f"variable {name} of dtype {values.dtype} is neither numeric nor a string; convert it before writing")
+            raise TypeError(f"variable {name} of dtype {values.dtype} is neither a number nor a string; convert it or use write_dataset")
         var.attrs.update(*attrs)
     file.attrs.update(parts.attrs)
 

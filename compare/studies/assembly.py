@@ -360,7 +360,7 @@ def _error_vars(spec: StudySpec, stack: dict[str, np.ndarray], levels: np.ndarra
             ("metric",),
             sampling_change,
             "largest relative change of sup_err over N when the fine times are halved (refinement r/2)",
-            comment=f"above {SAMPLING_LIMIT}: the fine times do not resolve it; raise the refinement",
+            comment=f"above {SAMPLING_LIMIT}: the fine times do not resolve it; raise the refinement (--refine)",
         ),
         sampling_limited=(("metric",), sampling_change > SAMPLING_LIMIT, {"long_name": f"sampling_change above {SAMPLING_LIMIT}"}),
         reference_limited=(

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import xarray as xr
 
-from compare.defaults import REFINE, TRAJECTORY_N
+from compare.defaults import DEFAULT_CELLS, REFINE, TRAJECTORY_N
 from compare.runs.cases import Case, parse_case
 from compare.runs.continuum_run import run_continuum
 from compare.runs.particle_run import run_particles
@@ -80,7 +80,7 @@ class StudySpec:
     Ns: tuple[int, ...]
     T: float
     nt: int = 40
-    cells: int = 8000
+    cells: int = DEFAULT_CELLS
     placement: str = "right"
     reference: str = "auto"
     cfl: float = 0.45
@@ -159,7 +159,7 @@ def study_spec(
     Ns: Sequence[int],
     T: float | None = None,
     nt: int = 40,
-    cells: int = 8000,
+    cells: int = DEFAULT_CELLS,
     placement: str = "right",
     reference: str = "auto",
     cfl: float = 0.45,

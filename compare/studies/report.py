@@ -117,7 +117,7 @@ def _sampling_line(study: xr.Dataset) -> str:
         "values change by at most "
         + ", ".join(f"{m} {100 * float(v):.3g} %" for m, v in zip(change["metric"].values, change.values, strict=True))
     )
-    return text + (f"; above 1 % (not resolved in time: raise nt or refine): {', '.join(limited)}." if limited else ".")
+    return text + (f"; above 1 % (not resolved in time: raise --refine or --nt): {', '.join(limited)}." if limited else ".")
 
 
 INFINITE_AT_0 = "n/a (a point mass: the reconstruction is infinite at t = 0)"

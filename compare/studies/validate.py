@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -108,19 +109,17 @@ def validate(
     *,
     out: str | Path = "results",
     Ns: Sequence[int] = DEFAULT_NS,
-    cells: int = DEFAULT_CELLS,
-    T: float | None = None,
-    nt: int = 40,
-    placement: str = "right",
-    reference: str = "auto",
-    N_show: int | None = None,
-    trajectory_N: int = TRAJECTORY_N,
-    refine: int = REFINE,
     command: str = "python -m compare",
     progress: Progress = lambda line: None,
+    **params: Any,
 ) -> tuple[xr.Dataset, str]:
-    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``
-    (parameters as for ``run_study``).
+    """Run the validation study of a case and write ``out/study.nc``, the figures and ``out/summary.md``.
+
+    Args:
+        case, Ns, progress: as for ``run_study`` (``Ns`` defaults to ``DEFAULT_NS``).
+        out: the output directory; command: the command line recorded in the files.
+        params: the study's other parameters (``T``, ``nt``, ``cells``, ``placement``, ``reference``,
+            ``N_show``, ``trajectory_N``, ``refine``), as for ``run_study``.
 
     Returns:
         The study Dataset and the text table (``compare.studies.report.table``).
@@ -128,19 +127,7 @@ def validate(
     case = case if isinstance(case, Case) else load_case(case)
     out = Path(out)
     prepare_directory(out, check_only=True)
-    spec = study_spec(
-        case,
-        Ns=Ns,
-        T=T,
-        nt=nt,
-        cells=cells,
-        placement=placement,
-        reference=reference,
-        N_show=N_show,
-        trajectory_N=trajectory_N,
-        refine=refine,
-    )
-    study, trajectory = run_in_process(spec, progress)
+    study, trajectory = run_in_process(study_spec(case, Ns=Ns, **params), progress)
     prepare_directory(out)
     write_results(study, trajectory, out, command, progress)
     return study, table(study)

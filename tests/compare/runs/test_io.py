@@ -67,10 +67,10 @@ def test_parts_written_without_xarray_read_back_as_xarray_writes_them(tmp_path: 
     assert np.signbit(direct["nan_too"].values[2])
 
 
-def test_parts_of_another_dtype_are_refused(tmp_path: Path) -> None:
-    parts = DatasetParts({"when": (("t",), np.array(["2026-01-01"], dtype="datetime64[D]"))}, {}, {})
-    with pytest.raises(TypeError, match="neither numeric nor a string"):
-        write_parts(parts, tmp_path / "run.nc")
+@pytest.mark.parametrize("values", [np.array(["2026-01-01"], dtype="datetime64[D]"), np.array([True, False])])
+def test_parts_of_another_dtype_are_refused(values: np.ndarray, tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="neither a number nor a string; convert it or use write_dataset"):
+        write_parts(DatasetParts({"v": (("t",), values)}, {}, {}), tmp_path / "run.nc")
     assert list(tmp_path.iterdir()) == []
 
 
